@@ -1,0 +1,165 @@
+/**
+ * arch/powerpc/kvm/book3s_hv.c and powerpc.c, reduced to what the simulator
+ * needs: the VM types, the capability answers, KVM_CAP_PPC_PAPR and
+ * KVM_CAP_PPC_ENABLE_HCALL, ONE_REG, and hypercall dispatch
+ * (kvmppc_pseries_do_hcall): an enabled in-kernel handler answers, otherwise —
+ * or when it answers H_TOO_HARD — the hcall exits to the VMM as
+ * KVM_EXIT_PAPR_HCALL and the VMM's r3 is what the guest sees.
+ *
+ * @example
+ * ```ts
+ * import { kvmppcRegisterHcall } from "./book3s_hv.ts";
+ * console.log(typeof kvmppcRegisterHcall); // "function"
+ * ```
+ * @module
+ */
+import { EINVAL } from "../../../include/uapi/asm-generic/errno.ts";
+import { KVM_CAP, KVM_EXIT } from "../../../include/uapi/linux/kvm.ts";
+import { Errno } from "../../../kernel/errno.ts";
+import { kvmArch, type Kvm, type KvmVcpu } from "../../../virt/kvm/kvm_host.ts";
+import { kvmExitToUser } from "../../../virt/kvm/kvm_main.ts";
+import { H, hcallByNr, MAX_HCALL_OPCODE } from "../include/asm/hvcall.ts";
+import { PPC_ONE_REG } from "../include/uapi/asm/kvm.ts";
+
+/** An in-kernel hcall handler: returns r3, and may set r4… in `rets`. */
+export type HcallHandler = (vcpu: KvmVcpu, args: bigint[], rets: bigint[]) => bigint;
+
+interface InKernel {
+  handler: HcallHandler;
+  /** Enabled by default (default_hcall_list), else needs KVM_CAP_PPC_ENABLE_HCALL. */
+  defaultOn: boolean;
+}
+
+const IN_KERNEL = new Map<number, InKernel>();
+
+/**
+ * Register an in-kernel hypercall implementation.
+ *
+ * @example
+ * ```ts
+ * // kvmppcRegisterHcall(0x20, handler, true);
+ * ```
+ */
+export function kvmppcRegisterHcall(nr: number, handler: HcallHandler, defaultOn: boolean): void {
+  IN_KERNEL.set(nr, { handler, defaultOn });
+}
+
+/** Where a hypercall was answered. */
+export interface HcallOutcome {
+  ret: bigint;
+  rets: bigint[];
+  where: "kernel" | "user";
+}
+
+interface PpcVm {
+  enabledHcalls: Set<number>;
+  radix: boolean;
+}
+
+function ppcVm(kvm: Kvm): PpcVm {
+  return kvm.arch as unknown as PpcVm;
+}
+
+/**
+ * Is in-kernel handling enabled for this hcall on this VM?
+ *
+ * @example
+ * ```ts
+ * // hcallEnabled(kvm, 0x20)
+ * ```
+ */
+export function hcallEnabled(kvm: Kvm, nr: number): boolean {
+  return ppcVm(kvm).enabledHcalls.has(nr);
+}
+
+function hname(nr: number): string {
+  return hcallByNr(nr)?.name ?? `hcall 0x${nr.toString(16)}`;
+}
+
+/**
+ * The guest executes `sc 1` with r3 = nr and r4… = args.
+ *
+ * @example
+ * ```ts
+ * // const out = kvmppcGuestHcall(vcpu, 0x20, [liobn, ioba, tce]);
+ * ```
+ */
+export function kvmppcGuestHcall(vcpu: KvmVcpu, nr: number, args: bigint[]): HcallOutcome {
+  const k = vcpu.kvm.kernel;
+  vcpu.gpr[3] = BigInt(nr);
+  args.forEach((a, i) => (vcpu.gpr[4 + i] = a));
+  const name = hname(nr);
+  const ik = IN_KERNEL.get(nr);
+  if (ik && hcallEnabled(vcpu.kvm, nr)) {
+    const rets: bigint[] = [];
+    const ret = ik.handler(vcpu, args, rets);
+    if (ret !== H.H_TOO_HARD) {
+      vcpu.stat.hcallsInKernel.set(name, (vcpu.stat.hcallsInKernel.get(name) ?? 0) + 1);
+      vcpu.gpr[3] = ret;
+      rets.forEach((r, i) => (vcpu.gpr[4 + i] = r));
+      return { ret, rets, where: "kernel" };
+    }
+  }
+  // Exit to userspace: KVM_EXIT_PAPR_HCALL with nr and args in kvm_run.
+  vcpu.stat.hcallsToUser.set(name, (vcpu.stat.hcallsToUser.get(name) ?? 0) + 1);
+  const ok = kvmExitToUser(vcpu, "KVM_EXIT_PAPR_HCALL", Number(KVM_EXIT.KVM_EXIT_PAPR_HCALL), (pa) => {
+    const b = new Uint8Array(8 + 8 + 9 * 8);
+    const dv = new DataView(b.buffer);
+    dv.setBigUint64(0, BigInt(nr), true);
+    dv.setBigUint64(8, 0n, true);
+    args.slice(0, 9).forEach((a, i) => dv.setBigUint64(16 + i * 8, BigInt.asUintN(64, a), true));
+    k.phys.write(pa + 32, b);
+  }, (v) => {
+    // On re-entry the VMM's answer in papr_hcall.ret (and args[0..] for
+    // returned values) becomes r3, r4…
+    const b = k.phys.read(v.run_pa + 32, 8 + 8 + 9 * 8);
+    const dv = new DataView(b.buffer);
+    v.gpr[3] = BigInt.asIntN(64, dv.getBigUint64(8, true));
+    for (let i = 0; i < 9; i++) v.gpr[4 + i] = dv.getBigUint64(16 + i * 8, true);
+  });
+  if (!ok) throw new Errno(EINVAL, "vCPU is not running (no VMM thread in KVM_RUN)");
+  const def = hcallByNr(nr);
+  const rets = (def?.rets ?? []).map((_, i) => vcpu.gpr[4 + i]!);
+  return { ret: vcpu.gpr[3]!, rets, where: "user" };
+}
+
+const ext = kvmArch("ppc64le");
+ext.maxVcpus = 2048;
+ext.maxVcpuId = 2048;
+ext.vcpuMmapPages = 1;
+ext.initVm = (kvm) => {
+  // KVM_CREATE_VM type: 0 or KVM_VM_PPC_HV (1); PR (2) needs kvm-pr, not loaded here.
+  if (kvm.type !== 0 && kvm.type !== 1) throw new Errno(EINVAL, "VM type (only HV is available)");
+  const enabled = new Set<number>();
+  for (const [nr, ik] of IN_KERNEL) if (ik.defaultOn) enabled.add(nr);
+  const radix = String(kvm.kernel.config.props["mmu"] ?? "radix") === "radix";
+  Object.assign(kvm.arch, { enabledHcalls: enabled, radix } satisfies PpcVm);
+};
+ext.caps.set(Number(KVM_CAP.KVM_CAP_PPC_PAPR), () => 1);
+ext.caps.set(Number(KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL), () => 1);
+ext.caps.set(Number(KVM_CAP.KVM_CAP_NR_VCPUS), () => 8);
+ext.caps.set(Number(KVM_CAP.KVM_CAP_PPC_MMU_RADIX), (kvm) => (kvm ? (ppcVm(kvm).radix ? 1 : 0) : 1));
+ext.enableCapVm.set(Number(KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL), (kvm, args) => {
+  // powerpc.c: hcall must be a valid opcode with an in-kernel implementation.
+  const nr = Number(args[0]);
+  if (nr & 3 || nr > MAX_HCALL_OPCODE || args[1]! > 1n || !IN_KERNEL.has(nr)) throw new Errno(EINVAL);
+  if (args[1]) ppcVm(kvm).enabledHcalls.add(nr);
+  else ppcVm(kvm).enabledHcalls.delete(nr);
+  return 0;
+});
+ext.enableCapVcpu.set(Number(KVM_CAP.KVM_CAP_PPC_PAPR), (vcpu) => {
+  vcpu.arch["papr"] = true;
+  return 0;
+});
+const sprIndex: Record<string, string> = {};
+for (const [name, id] of Object.entries(PPC_ONE_REG)) {
+  sprIndex[name] = name;
+  ext.oneRegs.set(id, {
+    name,
+    id,
+    get: (v) => (v.arch[name] as bigint | undefined) ?? 0n,
+    set: (v, x) => {
+      v.arch[name] = x;
+    },
+  });
+}

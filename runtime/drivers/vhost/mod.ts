@@ -1,0 +1,6 @@
+/**
+ * Placeholder face of this folder; the subsystem registers itself from here.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,557 @@
+/**
+ * virt/kvm/kvm_main.c: /dev/kvm, the VM and vCPU file operations, memslots
+ * (KVM_SET_USER_MEMORY_REGION with the mainline check order), KVM_RUN with
+ * exits to userspace, ONE_REG, ENABLE_CAP and the device-control API.
+ *
+ * KVM_RUN models the VMM's vCPU thread: once entered, the thread stays in the
+ * guest (the trace shows `<unfinished ...>`) until the guest does something
+ * userspace must answer; then the ioctl returns (`<... ioctl resumed>`) with
+ * kvm_run filled in, and the VMM re-enters.
+ *
+ * @example
+ * ```ts
+ * import { Kernel } from "../../kernel/kernel.ts";
+ * import "./kvm_main.ts";
+ * const k = new Kernel({ name: "h", arch: "arm64", profile: "seed", pageSize: 4096, seed: 1, props: {} });
+ * console.log(k.devices.has("/dev/kvm")); // true
+ * ```
+ * @module
+ */
+import { EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOENT, ENOTTY, ENXIO, EPERM } from "../../include/uapi/asm-generic/errno.ts";
+import {
+  KVM_API_VERSION,
+  KVM_CAP,
+  KVM_CHECK_EXTENSION,
+  KVM_CREATE_DEVICE,
+  KVM_CREATE_VCPU,
+  KVM_CREATE_VM,
+  KVM_DEVICE_IOCTLS,
+  KVM_ENABLE_CAP,
+  KVM_GET_API_VERSION,
+  KVM_GET_DEVICE_ATTR,
+  KVM_GET_ONE_REG,
+  KVM_GET_VCPU_MMAP_SIZE,
+  KVM_HAS_DEVICE_ATTR,
+  KVM_RUN,
+  KVM_SET_DEVICE_ATTR,
+  KVM_SET_ONE_REG,
+  KVM_SET_USER_MEMORY_REGION,
+  KVM_SYS_IOCTLS,
+  KVM_VCPU_IOCTLS,
+  KVM_VM_IOCTLS,
+  kvm_create_device,
+  kvm_device_attr,
+  kvm_enable_cap,
+  kvm_one_reg,
+  kvm_userspace_memory_region,
+} from "../../include/uapi/linux/kvm.ts";
+import { Errno } from "../../kernel/errno.ts";
+import type { File, FileOperations } from "../../kernel/file.ts";
+import { type Kernel, module_init, SYSCALL_UNFINISHED } from "../../kernel/kernel.ts";
+import { decodeStruct, encodeStruct, type StructDef, type StructValue } from "../../kernel/layout.ts";
+import { ioctlNumber } from "../../kernel/uapi.ts";
+import { Kvm, kvmArch, kvmDeviceOps, type KvmDevice, kvmState, KvmVcpu, type Memslot } from "./kvm_host.ts";
+
+/** KVM_USER_MEM_SLOTS on arm64/ppc (SHRT_MAX, no internal slots). */
+export const KVM_USER_MEM_SLOTS = 32767;
+const KVM_MEM_MAX_NR_PAGES = 2 ** 31 - 1;
+
+/** Result of KVM_RUN while the vCPU thread stays in the guest. */
+export const IOCTL_UNFINISHED = SYSCALL_UNFINISHED;
+
+/**
+ * copy_from_user of a struct at a user address of `current`.
+ *
+ * @example
+ * ```ts
+ * // const v = copyStructFromUser(kernel, kvm_one_reg, arg);
+ * ```
+ */
+export function copyStructFromUser(k: Kernel, def: StructDef, arg: bigint, len = def.size): StructValue {
+  return decodeStruct(def, k.current.mm.read(Number(arg), len));
+}
+
+/**
+ * copy_to_user of a struct.
+ *
+ * @example
+ * ```ts
+ * // copyStructToUser(kernel, kvm_create_device, arg, value);
+ * ```
+ */
+export function copyStructToUser(k: Kernel, def: StructDef, arg: bigint, v: StructValue): void {
+  k.current.mm.write(Number(arg), encodeStruct(def, v as never));
+}
+
+/**
+ * get_user of a u64 at a user address.
+ *
+ * @example
+ * ```ts
+ * // const v = getUserU64(kernel, addr);
+ * ```
+ */
+export function getUserU64(k: Kernel, addr: bigint): bigint {
+  return new DataView(k.current.mm.read(Number(addr), 8).buffer).getBigUint64(0, true);
+}
+
+/**
+ * put_user of a u64.
+ *
+ * @example
+ * ```ts
+ * // putUserU64(kernel, addr, 5n);
+ * ```
+ */
+export function putUserU64(k: Kernel, addr: bigint, v: bigint): void {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
+  k.current.mm.write(Number(addr), b);
+}
+
+/**
+ * Read a 32-bit signed int from user memory.
+ *
+ * @example
+ * ```ts
+ * // const fd = getUserS32(kernel, arg);
+ * ```
+ */
+export function getUserS32(k: Kernel, addr: bigint): number {
+  return new DataView(k.current.mm.read(Number(addr), 4).buffer).getInt32(0, true);
+}
+
+// ------------------------------------------------------------ /dev/kvm
+
+function checkExtension(k: Kernel, kvm: Kvm | undefined, cap: number): number {
+  const ext = kvmArch(k.arch);
+  switch (BigInt(cap)) {
+    case KVM_CAP.KVM_CAP_USER_MEMORY:
+    case KVM_CAP.KVM_CAP_CHECK_EXTENSION_VM:
+    case KVM_CAP.KVM_CAP_ENABLE_CAP_VM:
+    case KVM_CAP.KVM_CAP_DEVICE_CTRL:
+    case KVM_CAP.KVM_CAP_ONE_REG:
+    case KVM_CAP.KVM_CAP_ENABLE_CAP:
+    case KVM_CAP.KVM_CAP_IRQFD:
+    case KVM_CAP.KVM_CAP_IOEVENTFD:
+      return 1;
+    case KVM_CAP.KVM_CAP_NR_MEMSLOTS:
+      return KVM_USER_MEM_SLOTS;
+    case KVM_CAP.KVM_CAP_COALESCED_MMIO:
+      return 1;
+    case KVM_CAP.KVM_CAP_MAX_VCPUS:
+      return ext.maxVcpus;
+    case KVM_CAP.KVM_CAP_MAX_VCPU_ID:
+      return ext.maxVcpuId;
+  }
+  const f = ext.caps.get(cap);
+  return f ? f(kvm) : 0;
+}
+
+const kvmDevFops: FileOperations = {
+  name: "kvm",
+  ioctls: () => KVM_SYS_IOCTLS,
+  ioctl(file: File, cmd: number, arg: bigint): number {
+    const k = file.private_data as Kernel;
+    const a = k.arch;
+    if (cmd === ioctlNumber(KVM_GET_API_VERSION, a)) {
+      if (arg !== 0n) throw new Errno(EINVAL);
+      return KVM_API_VERSION;
+    }
+    if (cmd === ioctlNumber(KVM_CREATE_VM, a)) return createVm(k, arg);
+    if (cmd === ioctlNumber(KVM_CHECK_EXTENSION, a)) return checkExtension(k, undefined, Number(arg));
+    if (cmd === ioctlNumber(KVM_GET_VCPU_MMAP_SIZE, a)) {
+      if (arg !== 0n) throw new Errno(EINVAL);
+      return kvmArch(a).vcpuMmapPages * k.config.pageSize;
+    }
+    throw new Errno(EINVAL);
+  },
+};
+
+function createVm(k: Kernel, type: bigint): number {
+  const st = kvmState(k);
+  const kvm = new Kvm(k, st.nextVmId, k.current, Number(BigInt.asUintN(32, type)));
+  kvmArch(k.arch).initVm?.(kvm);
+  const fd = k.anonInodeGetfd("kvm-vm", vmFops, kvm);
+  st.nextVmId++;
+  st.vms.push(kvm);
+  return fd;
+}
+
+// ------------------------------------------------------------ VM fd
+
+const vmFops: FileOperations = {
+  name: "kvm-vm",
+  ioctls: (f) => [...KVM_VM_IOCTLS, ...kvmArch((f.private_data as Kvm).kernel.arch).vmIoctls.map(([d]) => d)],
+  ioctl(file: File, cmd: number, arg: bigint): number {
+    const kvm = file.private_data as Kvm;
+    const k = kvm.kernel;
+    const a = k.arch;
+    if (k.current.mm !== kvm.owner.mm) throw new Errno(EIO_FOREIGN_MM);
+    if (cmd === ioctlNumber(KVM_CHECK_EXTENSION, a)) return checkExtension(k, kvm, Number(arg));
+    if (cmd === ioctlNumber(KVM_CREATE_VCPU, a)) return createVcpu(kvm, arg);
+    if (cmd === ioctlNumber(KVM_SET_USER_MEMORY_REGION, a)) {
+      return setMemoryRegion(kvm, copyStructFromUser(k, kvm_userspace_memory_region, arg));
+    }
+    if (cmd === ioctlNumber(KVM_ENABLE_CAP, a)) {
+      const c = copyStructFromUser(k, kvm_enable_cap, arg);
+      if (c.flags !== 0n) throw new Errno(EINVAL);
+      const h = kvmArch(a).enableCapVm.get(Number(c.cap));
+      if (!h) throw new Errno(EINVAL);
+      const r = h(kvm, (c.args as { v: bigint }[]).map((x) => x.v));
+      kvm.enabledCaps.add(Number(c.cap));
+      return r;
+    }
+    if (cmd === ioctlNumber(KVM_CREATE_DEVICE, a)) return createDevice(kvm, arg);
+    for (const [d, h] of kvmArch(a).vmIoctls) if (cmd === ioctlNumber(d, a)) return h(kvm, arg);
+    throw new Errno(ENOTTY);
+  },
+};
+
+/** The kernel refuses VM ioctls from another mm with EIO (kvm_vm_ioctl). */
+const EIO_FOREIGN_MM = 5;
+
+function createVcpu(kvm: Kvm, arg: bigint): number {
+  const ext = kvmArch(kvm.kernel.arch);
+  const id = Number(BigInt.asUintN(32, arg));
+  if (arg >= BigInt(ext.maxVcpuId)) throw new Errno(EINVAL, "id ≥ KVM_MAX_VCPU_IDS");
+  if (kvm.vcpus.length >= ext.maxVcpus) throw new Errno(EINVAL, "max_vcpus reached");
+  if (kvm.vcpus.some((v) => v.vcpu_id === id)) throw new Errno(EEXIST);
+  const vcpu = new KvmVcpu(kvm, id, kvm.kernel.phys.allocPage());
+  ext.vcpuCreate?.(vcpu);
+  const fd = kvm.kernel.anonInodeGetfd(`kvm-vcpu:${id}`, vcpuFops, vcpu);
+  vcpu.file = kvm.kernel.current.fds.get(fd)!;
+  kvm.vcpus.push(vcpu);
+  return fd;
+}
+
+function setMemoryRegion(kvm: Kvm, m: StructValue): number {
+  const k = kvm.kernel;
+  const ps = BigInt(k.config.pageSize);
+  const slot = Number(m.slot as bigint);
+  const flags = m.flags as bigint;
+  const gpa = m.guest_phys_addr as bigint;
+  const size = m.memory_size as bigint;
+  const hva = m.userspace_addr as bigint;
+  const as_id = slot >> 16, id = slot & 0xffff;
+  // 1. slot id and flags
+  if (id >= KVM_USER_MEM_SLOTS || (flags & ~3n) !== 0n) throw new Errno(EINVAL, "bad slot or flags");
+  // 2. alignment and accessibility
+  if (size % ps !== 0n || gpa % ps !== 0n || hva % ps !== 0n) throw new Errno(EINVAL, "not page aligned");
+  if (size !== 0n && !k.current.mm.accessOk(Number(hva), Number(size), false)) {
+    throw new Errno(EINVAL, "userspace_addr range not accessible");
+  }
+  // 3. as_id range, wrap, page count
+  if (as_id !== 0) throw new Errno(EINVAL, "as_id");
+  if (gpa + size > 0xffff_ffff_ffff_ffffn || size / ps > BigInt(KVM_MEM_MAX_NR_PAGES)) {
+    throw new Errno(EINVAL, "range too large");
+  }
+  const old = kvm.memslots.find((s) => s.id === id && s.as_id === as_id);
+  const npages = Number(size / ps), base_gfn = Number(gpa / ps);
+  if (size === 0n) {
+    // 4. delete: slot must exist
+    if (!old) throw new Errno(EINVAL, "delete of a slot that does not exist");
+    kvm.memslots = kvm.memslots.filter((s) => s !== old);
+    return 0;
+  }
+  if (old) {
+    // 6. modify rules
+    if (BigInt(old.userspace_addr) !== hva || old.npages !== npages || ((BigInt(old.flags) ^ flags) & 2n) !== 0n) {
+      throw new Errno(EINVAL, "modify may change only the GPA or LOG_DIRTY_PAGES");
+    }
+    if (old.base_gfn === base_gfn && BigInt(old.flags) === flags) return 0;
+  }
+  // 7. overlap on create/move
+  const moving = !old || old.base_gfn !== base_gfn;
+  if (moving) {
+    for (const s of kvm.memslots) {
+      if (s === old || s.as_id !== as_id) continue;
+      if (base_gfn < s.base_gfn + s.npages && s.base_gfn < base_gfn + npages) {
+        throw new Errno(EEXIST, `overlaps slot ${s.id}`);
+      }
+    }
+  }
+  const ns: Memslot = { id, as_id, flags: Number(flags), base_gfn, npages, userspace_addr: Number(hva) };
+  kvm.memslots = [...kvm.memslots.filter((s) => s !== old), ns].sort((a, b) => a.base_gfn - b.base_gfn);
+  return 0;
+}
+
+function createDevice(kvm: Kvm, arg: bigint): number {
+  const k = kvm.kernel;
+  const cd = copyStructFromUser(k, kvm_create_device, arg);
+  const type = Number(cd.type as bigint);
+  const ops = kvmDeviceOps(type);
+  if (!ops || !deviceTypeOnArch(type, k.arch)) throw new Errno(ENODEV);
+  if ((cd.flags as bigint) & 1n) return 0;
+  const dev: KvmDevice = { kvm, ops, type, private: undefined };
+  ops.create(dev, type);
+  const fd = k.anonInodeGetfd(`kvm-${ops.name}`, deviceFops, dev);
+  kvm.devices.push(dev);
+  copyStructToUser(k, kvm_create_device, arg, { ...cd, fd: BigInt(fd) });
+  return 0;
+}
+
+/** Which device types exist on which host (the VFIO pseudo device is everywhere). */
+const ARCH_DEVICE_TYPES: Record<string, readonly number[]> = {
+  ppc64le: [1, 2, 3, 4, 9],
+  arm64: [4, 5, 7, 8, 10],
+  x86_64: [4],
+};
+
+function deviceTypeOnArch(type: number, arch: string): boolean {
+  return (ARCH_DEVICE_TYPES[arch] ?? []).includes(type);
+}
+
+const deviceFops: FileOperations = {
+  name: "kvm-device",
+  ioctls: () => KVM_DEVICE_IOCTLS,
+  ioctl(file: File, cmd: number, arg: bigint): number {
+    const dev = file.private_data as KvmDevice;
+    const k = dev.kvm.kernel;
+    const a = k.arch;
+    const which = cmd === ioctlNumber(KVM_SET_DEVICE_ATTR, a)
+      ? "set_attr"
+      : cmd === ioctlNumber(KVM_GET_DEVICE_ATTR, a)
+      ? "get_attr"
+      : cmd === ioctlNumber(KVM_HAS_DEVICE_ATTR, a)
+      ? "has_attr"
+      : undefined;
+    if (!which) throw new Errno(ENOTTY);
+    const fn = dev.ops[which];
+    if (!fn) throw new Errno(EPERM);
+    const attr = copyStructFromUser(k, kvm_device_attr, arg);
+    return fn.call(dev.ops, dev, attr);
+  },
+  release(file: File): void {
+    const dev = file.private_data as KvmDevice;
+    dev.ops.release?.(dev);
+    const i = dev.kvm.devices.indexOf(dev);
+    if (i >= 0) dev.kvm.devices.splice(i, 1);
+  },
+};
+
+// ------------------------------------------------------------ vCPU fd
+
+const vcpuFops: FileOperations = {
+  name: "kvm-vcpu",
+  ioctls: (f) => [
+    ...KVM_VCPU_IOCTLS,
+    ...kvmArch((f.private_data as KvmVcpu).kvm.kernel.arch).vcpuIoctls.map(([d]) => d),
+  ],
+  ioctl(file: File, cmd: number, arg: bigint): number {
+    const vcpu = file.private_data as KvmVcpu;
+    const k = vcpu.kvm.kernel;
+    const a = k.arch;
+    const ext = kvmArch(a);
+    if (k.current.mm !== vcpu.kvm.owner.mm) throw new Errno(EIO_FOREIGN_MM);
+    if (cmd === ioctlNumber(KVM_RUN, a)) return kvmVcpuRun(vcpu);
+    if (cmd === ioctlNumber(KVM_GET_ONE_REG, a) || cmd === ioctlNumber(KVM_SET_ONE_REG, a)) {
+      const r = copyStructFromUser(k, kvm_one_reg, arg);
+      const id = r.id as bigint;
+      const reg = ext.oneRegs.get(id);
+      if (!reg) {
+        const sizeField = Number((id >> 52n) & 0xfn);
+        if (sizeField > 8) throw new Errno(EINVAL, "bad size field");
+        throw new Errno(ENOENT, "no such register");
+      }
+      if (cmd === ioctlNumber(KVM_GET_ONE_REG, a)) putUserU64(k, r.addr as bigint, reg.get(vcpu));
+      else reg.set(vcpu, getUserU64(k, r.addr as bigint));
+      return 0;
+    }
+    if (cmd === ioctlNumber(KVM_ENABLE_CAP, a)) {
+      const c = copyStructFromUser(k, kvm_enable_cap, arg);
+      if (c.flags !== 0n) throw new Errno(EINVAL);
+      const h = ext.enableCapVcpu.get(Number(c.cap));
+      if (!h) throw new Errno(EINVAL);
+      return h(vcpu, (c.args as { v: bigint }[]).map((x) => x.v));
+    }
+    const attrOp = cmd === ioctlNumber(KVM_SET_DEVICE_ATTR, a)
+      ? "set"
+      : cmd === ioctlNumber(KVM_GET_DEVICE_ATTR, a)
+      ? "get"
+      : cmd === ioctlNumber(KVM_HAS_DEVICE_ATTR, a)
+      ? "has"
+      : undefined;
+    if (attrOp) {
+      const attr = copyStructFromUser(k, kvm_device_attr, arg);
+      const g = ext.vcpuAttrGroups.get(Number(attr.group as bigint));
+      if (!g) throw new Errno(ENXIO);
+      return g[attrOp](vcpu, attr);
+    }
+    for (const [d, h] of ext.vcpuIoctls) if (cmd === ioctlNumber(d, a)) return h(vcpu, arg);
+    throw new Errno(ENOTTY);
+  },
+  mmap(file, vma, pgoff) {
+    const vcpu = file.private_data as KvmVcpu;
+    if (pgoff !== 0) throw new Errno(EINVAL);
+    const extra = new Map<number, number>();
+    vma.fault = (i) => {
+      if (i === 0) return vcpu.run_pa;
+      let pa = extra.get(i);
+      if (pa === undefined) {
+        pa = vcpu.kvm.kernel.phys.allocPage();
+        extra.set(i, pa);
+      }
+      return pa;
+    };
+  },
+};
+
+function kvmVcpuRun(vcpu: KvmVcpu): number {
+  const k = vcpu.kvm.kernel;
+  const ext = kvmArch(k.arch);
+  if (vcpu.inGuest) throw new Errno(EBADF_BUSY, "vCPU already running");
+  ext.vcpuRunCheck?.(vcpu);
+  for (const f of ext.vcpuLoad) f(vcpu);
+  const done = vcpu.pendingExit;
+  vcpu.pendingExit = undefined;
+  done?.(vcpu);
+  vcpu.hasRun = true;
+  vcpu.kvm.anyVcpuRan = true;
+  vcpu.inGuest = true;
+  vcpu.stat.entries++;
+  vcpu.waiter = k.pendingResume;
+  k.pendingResume = undefined;
+  return IOCTL_UNFINISHED;
+}
+
+/** KVM_RUN on a vCPU that is already in KVM_RUN (another thread) → EBUSY-like; kernel uses the vcpu mutex. */
+const EBADF_BUSY = 16;
+
+/**
+ * Exit from the guest to the VMM: fill kvm_run, wake the VMM thread blocked in
+ * KVM_RUN (which handles the exit and re-enters), then run `complete` when
+ * KVM_RUN is re-entered. Returns false when no VMM thread was waiting.
+ *
+ * @example
+ * ```ts
+ * // kvmExitToUser(vcpu, "KVM_EXIT_PAPR_HCALL", (run) => {...}, (v) => {...});
+ * ```
+ */
+export function kvmExitToUser(
+  vcpu: KvmVcpu,
+  reason: string,
+  exitReason: number,
+  fill: (runPa: number) => void,
+  complete: (vcpu: KvmVcpu) => void,
+): boolean {
+  const k = vcpu.kvm.kernel;
+  const w = vcpu.waiter;
+  if (!vcpu.inGuest || !w) return false;
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setUint32(0, exitReason, true);
+  k.phys.write(vcpu.run_pa + 8, b.subarray(0, 4));
+  fill(vcpu.run_pa);
+  vcpu.stat.exits.set(reason, (vcpu.stat.exits.get(reason) ?? 0) + 1);
+  vcpu.inGuest = false;
+  vcpu.waiter = undefined;
+  vcpu.pendingExit = complete;
+  for (const f of kvmArch(k.arch).vcpuPut) f(vcpu);
+  if (k.trace.enabled) k.trace.emit(`<... ioctl resumed>) = 0  (${reason} on ${vcpu.label})`);
+  w(0);
+  return true;
+}
+
+/**
+ * Kick a running vCPU out to userspace (a signal to its thread): KVM_RUN
+ * returns -EINTR. The VMM does this before it touches a vCPU from another
+ * thread (QEMU's run_on_cpu). Returns false if the vCPU was not in the guest.
+ *
+ * @example
+ * ```ts
+ * // kvmVcpuKick(vcpu)
+ * ```
+ */
+export function kvmVcpuKick(vcpu: KvmVcpu): boolean {
+  const k = vcpu.kvm.kernel;
+  const w = vcpu.waiter;
+  if (!vcpu.inGuest || !w) return false;
+  vcpu.inGuest = false;
+  vcpu.waiter = undefined;
+  vcpu.stat.exits.set("EINTR", (vcpu.stat.exits.get("EINTR") ?? 0) + 1);
+  for (const f of kvmArch(k.arch).vcpuPut) f(vcpu);
+  if (k.trace.enabled) k.trace.emit(`<... ioctl resumed>) = -1 EINTR (Interrupted system call)  (kick ${vcpu.label})`);
+  w(-4);
+  return true;
+}
+
+/**
+ * Read guest physical memory through the memslots (kvm_read_guest).
+ *
+ * @example
+ * ```ts
+ * // const bytes = kvmReadGuest(kvm, 0x1000, 16);
+ * ```
+ */
+export function kvmReadGuest(kvm: Kvm, gpa: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  forGuestRange(kvm, gpa, len, (hva, off, n) => out.set(kvm.owner.mm.read(hva, n), off));
+  return out;
+}
+
+/**
+ * Write guest physical memory (kvm_write_guest).
+ *
+ * @example
+ * ```ts
+ * // kvmWriteGuest(kvm, 0x1000, bytes);
+ * ```
+ */
+export function kvmWriteGuest(kvm: Kvm, gpa: number, data: Uint8Array): void {
+  forGuestRange(kvm, gpa, data.length, (hva, off, n) => {
+    kvm.owner.mm.write(hva, data.subarray(off, off + n));
+  });
+}
+
+/**
+ * The memslot holding a guest frame, if any (gfn_to_memslot).
+ *
+ * @example
+ * ```ts
+ * // gfnToMemslot(kvm, 0x10)
+ * ```
+ */
+export function gfnToMemslot(kvm: Kvm, gfn: number): Memslot | undefined {
+  for (const s of kvm.memslots) if (gfn >= s.base_gfn && gfn < s.base_gfn + s.npages) return s;
+  return undefined;
+}
+
+/**
+ * Host virtual address of a guest physical address, or undefined (gfn_to_hva).
+ *
+ * @example
+ * ```ts
+ * // gpaToHva(kvm, 0x2000)
+ * ```
+ */
+export function gpaToHva(kvm: Kvm, gpa: number): number | undefined {
+  const ps = kvm.kernel.config.pageSize;
+  const s = gfnToMemslot(kvm, Math.floor(gpa / ps));
+  return s ? s.userspace_addr + (gpa - s.base_gfn * ps) : undefined;
+}
+
+function forGuestRange(kvm: Kvm, gpa: number, len: number, fn: (hva: number, off: number, n: number) => void): void {
+  const ps = kvm.kernel.config.pageSize;
+  let done = 0;
+  while (done < len) {
+    const a = gpa + done;
+    const s = gfnToMemslot(kvm, Math.floor(a / ps));
+    if (!s) throw new Errno(EFAULT, `no memslot for GPA 0x${a.toString(16)}`);
+    const slotEnd = (s.base_gfn + s.npages) * ps;
+    const n = Math.min(len - done, slotEnd - a);
+    fn(s.userspace_addr + (a - s.base_gfn * ps), done, n);
+    done += n;
+  }
+}
+
+module_init("kvm", (k: Kernel) => {
+  if (k.arch === "x86_64" && k.config.props["kvm"] === false) return;
+  k.registerChrdev("/dev/kvm", {
+    fops: kvmDevFops,
+    open(file: File, kernel: Kernel) {
+      file.private_data = kernel;
+    },
+  });
+});
+
+export { ENOENT as _ENOENT };
