@@ -41,6 +41,7 @@ export const ERRNO: Readonly<Record<string, number>> = {
   ERANGE: 34,
   ENOSYS: 38,
   EOVERFLOW: 75,
+  EBADFD: 77,
   EOPNOTSUPP: 95,
   EADDRNOTAVAIL: 99,
   ENOBUFS: 105,
@@ -73,6 +74,7 @@ const STRERROR: Readonly<Record<string, string>> = {
   ERANGE: "Numerical result out of range",
   ENOSYS: "Function not implemented",
   EOVERFLOW: "Value too large for defined data type",
+  EBADFD: "File descriptor in bad state",
   EOPNOTSUPP: "Operation not supported",
   ENOBUFS: "No buffer space available",
   ENOIOCTLCMD: "(kernel-internal) no ioctl command",
@@ -105,6 +107,7 @@ export const ESPIPE = 29;
 export const ERANGE = 34;
 export const ENOSYS = 38;
 export const EOVERFLOW = 75;
+export const EBADFD = 77;
 export const EOPNOTSUPP = 95;
 export const EADDRNOTAVAIL = 99;
 export const ENOBUFS = 105;

@@ -1,0 +1,149 @@
+/**
+ * Builtins of the core: guest memory access (the guest's CPU reading and
+ * writing its own RAM through the memslots), byte helpers, and closing fds.
+ *
+ * @example
+ * ```ts
+ * import { builtins } from "../runtime/vmm/registry.ts";
+ * import "./core_builtins.ts";
+ * console.log(builtins.has("memread")); // true
+ * ```
+ * @module
+ */
+import { errnoName } from "../runtime/include/uapi/asm-generic/errno.ts";
+import { Errno } from "../runtime/kernel/errno.ts";
+import type { Process } from "../runtime/kernel/process.ts";
+import type { Kvm } from "../runtime/virt/kvm/kvm_host.ts";
+import { kvmReadGuest, kvmWriteGuest } from "../runtime/virt/kvm/kvm_main.ts";
+import { registerBuiltin } from "../runtime/vmm/registry.ts";
+import { kindOf, Obj, type Value } from "../runtime/vmm/value.ts";
+import type { Vmm, VmmGuest } from "../runtime/vmm/vmm.ts";
+
+/** A builtin argument error; the interpreter turns it into a diagnostic. */
+export class BuiltinError extends Error {}
+
+function guestOf(vmm: Vmm, v: Value | undefined): Kvm {
+  if (v instanceof Obj && (v.kind === "guest" || v.kind === "vcpu")) {
+    const g = (v.kind === "guest" ? v.impl : (v.impl as { guest: VmmGuest }).guest) as VmmGuest;
+    return vmm.proc.fget(g.vmfd).private_data as Kvm;
+  }
+  throw new BuiltinError(`expected a guest, got ${v === undefined ? "nothing" : kindOf(v)}`);
+}
+
+function int(v: Value | undefined, what: string): bigint {
+  if (typeof v === "bigint") return v;
+  throw new BuiltinError(`${what} must be an integer, got ${v === undefined ? "nothing" : kindOf(v)}`);
+}
+
+function guestAccess<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof Errno) throw new BuiltinError(`guest access failed (${errnoName(e.errno)}): ${e.message}`);
+    throw e;
+  }
+}
+
+function toBytes(v: Value | undefined): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === "string") return new TextEncoder().encode(v);
+  throw new BuiltinError(`expected bytes or a string, got ${v === undefined ? "nothing" : kindOf(v)}`);
+}
+
+registerBuiltin({
+  name: "memwrite",
+  doc: "memwrite(guest, gpa, bytes): the guest writes bytes to its physical memory (through its memslots).",
+  params: ["guest", "gpa", "data"],
+  call({ vmm }, args) {
+    const kvm = guestOf(vmm, args[0]);
+    const data = toBytes(args[2]);
+    guestAccess(() => kvmWriteGuest(kvm, Number(int(args[1], "gpa")), data));
+    return BigInt(data.length);
+  },
+});
+
+registerBuiltin({
+  name: "memread",
+  doc: "memread(guest, gpa, len): bytes the guest reads from its physical memory.",
+  params: ["guest", "gpa", "len"],
+  call({ vmm }, args) {
+    const kvm = guestOf(vmm, args[0]);
+    const len = Number(int(args[2], "len"));
+    if (len < 0 || len > 1 << 24) throw new BuiltinError("len must be between 0 and 16M");
+    return guestAccess(() => kvmReadGuest(kvm, Number(int(args[1], "gpa")), len));
+  },
+});
+
+registerBuiltin({
+  name: "memwrite64",
+  doc: "memwrite64(guest, gpa, value, be?): store a u64 (little-endian; big-endian when be is true).",
+  params: ["guest", "gpa", "value", "be"],
+  call({ vmm }, args) {
+    const kvm = guestOf(vmm, args[0]);
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, int(args[2], "value")), args[3] !== true);
+    guestAccess(() => kvmWriteGuest(kvm, Number(int(args[1], "gpa")), b));
+    return 8n;
+  },
+});
+
+registerBuiltin({
+  name: "memread64",
+  doc: "memread64(guest, gpa, be?): load a u64 (little-endian; big-endian when be is true).",
+  params: ["guest", "gpa", "be"],
+  call({ vmm }, args) {
+    const kvm = guestOf(vmm, args[0]);
+    const b = guestAccess(() => kvmReadGuest(kvm, Number(int(args[1], "gpa")), 8));
+    return new DataView(b.buffer).getBigUint64(0, args[2] !== true);
+  },
+});
+
+registerBuiltin({
+  name: "be64",
+  doc: "be64([a, b, …]): bytes of big-endian u64 values (e.g. an H_PUT_TCE_INDIRECT list).",
+  params: ["values"],
+  call(_ctx, args) {
+    const list = Array.isArray(args[0]) ? args[0] : args;
+    const out = new Uint8Array(list.length * 8);
+    const dv = new DataView(out.buffer);
+    list.forEach((v, i) => dv.setBigUint64(i * 8, BigInt.asUintN(64, int(v, "value")), false));
+    return out;
+  },
+});
+
+registerBuiltin({
+  name: "len",
+  doc: "len(bytes | list | string): its length.",
+  params: ["value"],
+  call(_ctx, args) {
+    const v = args[0];
+    if (v instanceof Uint8Array || Array.isArray(v) || typeof v === "string") return BigInt(v.length);
+    throw new BuiltinError(`len() of ${v === undefined ? "nothing" : kindOf(v)}`);
+  },
+});
+
+registerBuiltin({
+  name: "bytes",
+  doc: "bytes(n, fill?): n bytes of `fill` (default 0).",
+  params: ["n", "fill"],
+  call(_ctx, args) {
+    const n = Number(int(args[0], "n"));
+    if (n < 0 || n > 1 << 24) throw new BuiltinError("n must be between 0 and 16M");
+    return new Uint8Array(n).fill(args[1] === undefined ? 0 : Number(int(args[1], "fill")) & 0xff);
+  },
+});
+
+registerBuiltin({
+  name: "close",
+  doc: "close(fd) in the VMM, or close(process, fd): the close(2) syscall; returns 0 or -errno.",
+  params: ["fd", "process"],
+  call({ vmm, kernel }, args) {
+    let proc: Process = vmm.proc;
+    let fdv = args[0];
+    if (args[0] instanceof Obj && args[0].kind === "process") {
+      proc = args[0].impl as Process;
+      fdv = args[1];
+    }
+    return BigInt(kernel.close(proc, Number(int(fdv, "fd"))));
+  },
+});
