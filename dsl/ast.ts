@@ -211,6 +211,14 @@ export type Target =
   | { kind: "ProcPath"; process: Name; path: PathLit; span: Span }
   | { kind: "ProcFd"; process: Name; fd: Expr; span: Span };
 
+/** `A..B` — a half-open range, written in `show` arguments (`show tce dma32 0..16`). */
+export interface RangeExpr {
+  kind: "Range";
+  from: Expr;
+  to: Expr;
+  span: Span;
+}
+
 /** Any expression. */
 export type Expr =
   | IntLit
@@ -228,7 +236,8 @@ export type Expr =
   | Call
   | IoctlExpr
   | HcallExpr
-  | OpenExpr;
+  | OpenExpr
+  | RangeExpr;
 
 // ----------------------------------------------------------------- statements
 

@@ -147,3 +147,20 @@ registerBuiltin({
     return BigInt(kernel.close(proc, Number(int(fdv, "fd"))));
   },
 });
+
+registerBuiltin({
+  name: "mmap",
+  doc: "mmap(len) in the VMM, or mmap(process, len): anonymous read/write memory (the mmap(2) syscall); returns the address.",
+  params: ["len", "process"],
+  call({ vmm, kernel }, args) {
+    let proc: Process = vmm.proc;
+    let lenv = args[0];
+    if (args[0] instanceof Obj && args[0].kind === "process") {
+      proc = args[0].impl as Process;
+      lenv = args[1];
+    }
+    const r = kernel.mmap(proc, 0, Number(int(lenv, "len")), 3, 0x22, -1, 0);
+    if (r < 0) throw new BuiltinError(`mmap failed: -${errnoName(r)}`);
+    return BigInt(r);
+  },
+});

@@ -1,0 +1,198 @@
+/**
+ * `parse(text, file)`: text → {@link Program} plus diagnostics. Never throws.
+ *
+ * The shared Chevrotain grammar parses the whole token stream in one go; when a
+ * statement fails, the first error becomes one diagnostic in domain words, the
+ * parser skips to the next statement that starts a line outside any open block,
+ * and parsing resumes there. So each root cause yields one message.
+ *
+ * @example
+ * ```ts
+ * import { parse } from "./parser.ts";
+ * const { program, diagnostics } = parse("guest vm1 { vcpus 2  memory 4G }", "t.vmt");
+ * console.log(program.body[0].kind, diagnostics.length); // "Decl" 0
+ * ```
+ * @module
+ */
+import { EOF, type IToken } from "chevrotain";
+import type { Program, Span, Stmt } from "./ast.ts";
+import type { Diagnostic } from "./diagnostic.ts";
+import { describeToken, grammar } from "./grammar.ts";
+import { lex } from "./lexer.ts";
+import { endOfText, pointSpan, tokenSpan } from "./span.ts";
+import { CmpOp, DeclKw, Ident, Kw, P } from "./tokens.ts";
+
+/** What {@link parse} returns. */
+export interface ParseResult {
+  program: Program;
+  diagnostics: Diagnostic[];
+}
+
+/** Stop after this many syntax errors in one text. */
+const MAX_SYNTAX_ERRORS = 25;
+
+const STMT_KEYWORDS = new Set(
+  ["let", "expect", "show", "advance", "for", "include", "ioctl", "hcall", "open"].map((w) =>
+    Kw[w]
+  ),
+);
+
+function startsStatement(t: IToken): boolean {
+  return t.tokenType === Ident || STMT_KEYWORDS.has(t.tokenType) ||
+    (t.tokenType.CATEGORIES?.includes(DeclKw) ?? false);
+}
+
+function firstOnLine(tokens: IToken[], i: number): boolean {
+  return i === 0 || tokens[i - 1].endLine! < tokens[i].startLine! ||
+    tokens[i - 1].tokenType === P.Semi;
+}
+
+/** Index of the token starting at `offset` (or the first after it). */
+function indexAt(tokens: IToken[], offset: number): number {
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tokens[mid].startOffset < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Where to resume after a statement that starts at `start` failed at `err`. */
+function resync(tokens: IToken[], start: number, err: number): number {
+  let depth = 0;
+  for (let i = start; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (i > err && depth <= 0 && startsStatement(t) && firstOnLine(tokens, i)) return i;
+    if (t.tokenType === P.LCurly) depth++;
+    else if (t.tokenType === P.RCurly) depth--;
+  }
+  // An unclosed block: resume at the next line that starts with a statement keyword.
+  for (let i = err + 1; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.tokenType !== Ident && startsStatement(t) && firstOnLine(tokens, i)) return i;
+  }
+  return tokens.length;
+}
+
+function afterSpan(tokens: IToken[], text: string, file: string): Span {
+  const last = tokens[tokens.length - 1];
+  if (!last) return endOfText(text, file);
+  return pointSpan(file, last.endOffset! + 1, last.endLine!, last.endColumn! + 1);
+}
+
+/**
+ * Parses a whole file. Every syntax problem becomes a diagnostic; the program
+ * holds every statement that parsed.
+ *
+ * @example
+ * ```ts
+ * import { parse } from "./parser.ts";
+ * const r = parse("guest vm1 vcpus 2 }", "t.vmt");
+ * console.log(r.diagnostics[0].message); // "expected `{` to open the block of guest `vm1`, found `vcpus`"
+ * ```
+ */
+export function parse(text: string, file: string): ParseResult {
+  const lexed = lex(text, file);
+  const diagnostics: Diagnostic[] = [...lexed.diagnostics];
+  const tokens = lexed.tokens;
+  const body: Stmt[] = [];
+  const g = grammar();
+  let pos = 0;
+  let syntaxErrors = 0;
+  try {
+    while (pos < tokens.length) {
+      g.begin(pos === 0 ? tokens : tokens.slice(pos), file);
+      g.program();
+      body.push(...g.body);
+      diagnostics.push(...g.extra);
+      let start: number;
+      let errIdx: number;
+      let d: Diagnostic;
+      const e = g.errors.find((x) => x.name !== "NotAllInputParsedException");
+      if (e) {
+        const tok = e.token;
+        const eof = tok.tokenType === EOF || !(tok.startOffset >= 0);
+        errIdx = eof ? tokens.length : indexAt(tokens, tok.startOffset);
+        start = g.stmtStart && g.stmtStart.tokenType !== EOF
+          ? indexAt(tokens, g.stmtStart.startOffset)
+          : pos;
+        const info = g.errInfo;
+        const span = info?.span ?? (eof ? afterSpan(tokens, text, file) : tokenSpan(tok, file));
+        d = {
+          code: "VT0003",
+          severity: "error",
+          message: info?.message ?? e.message,
+          span,
+          labels: [
+            { span, message: info?.label ?? (eof ? "input ends here" : "unexpected here") },
+            ...(info?.labels ?? []),
+          ],
+        };
+        if (info?.help) d.help = info.help;
+      } else {
+        const next = g.peek();
+        if (next.tokenType === EOF || !(next.startOffset >= 0)) break;
+        errIdx = indexAt(tokens, next.startOffset);
+        start = errIdx;
+        const span = tokenSpan(next, file);
+        const prev = tokens[errIdx - 1];
+        d = {
+          code: "VT0003",
+          severity: "error",
+          message: `expected a statement, found ${describeToken(next)}`,
+          span,
+          labels: [{ span, message: "not the start of a statement" }],
+        };
+        if (next.tokenType === P.RCurly) {
+          d.message = "unexpected `}` — no block is open here";
+          d.labels[0].message = "nothing to close";
+        } else if (next.tokenType.CATEGORIES?.includes(CmpOp) && prev) {
+          d.message = `comparisons do not chain: unexpected ${describeToken(next)}`;
+          d.help = "add parentheses, e.g. `(a == b) == c`, or join tests with `&&`";
+        } else if (next.tokenType === P.Arrow) {
+          d.message =
+            "`=>` (expected result) only follows an action such as `ioctl …` or `hcall …`";
+          d.labels[0].message = "not after an action";
+        }
+      }
+      const from = tokens[start]?.startOffset ?? 0;
+      const to = errIdx < tokens.length ? tokens[errIdx].endOffset! : text.length;
+      const lexicalCause = lexed.diagnostics.some((x) =>
+        x.span.start >= from && x.span.start <= to + 1
+      );
+      if (!lexicalCause) diagnostics.push(d);
+      if (++syntaxErrors >= MAX_SYNTAX_ERRORS) break;
+      pos = resync(tokens, start, errIdx);
+    }
+  } catch (e) {
+    diagnostics.push({
+      code: "VT0003",
+      severity: "error",
+      message: `the parser failed: ${e instanceof Error ? e.message : String(e)}`,
+      span: afterSpan(tokens, text, file),
+      labels: [],
+    });
+  }
+  diagnostics.sort((a, b) => a.span.start - b.span.start);
+  const end = endOfText(text, file);
+  return {
+    program: {
+      kind: "Program",
+      file,
+      body,
+      comments: lexed.comments,
+      span: {
+        file,
+        start: 0,
+        end: text.length,
+        line: 1,
+        col: 1,
+        endLine: end.line,
+        endCol: end.col,
+      },
+    },
+    diagnostics,
+  };
+}

@@ -1,0 +1,281 @@
+/**
+ * Chevrotain token definitions of the topology language. Keywords are not
+ * reserved in name positions: they share the {@link AnyName} category with
+ * {@link Ident}, and use `longer_alt` so `format` or `host-x` stay identifiers.
+ *
+ * @example
+ * ```ts
+ * import { allTokens, Ident } from "./tokens.ts";
+ * console.log(allTokens.includes(Ident)); // true
+ * ```
+ * @module
+ */
+import { createToken, Lexer, type TokenType } from "chevrotain";
+
+const NOT_WORD = "(?![A-Za-z0-9_])";
+
+/** Category: anything usable as a plain name (identifiers and keywords). */
+export const AnyName: TokenType = createToken({ name: "AnyName", pattern: Lexer.NA });
+/** Category: the declaration keywords (host, guest, …). */
+export const DeclKw: TokenType = createToken({ name: "DeclKw", pattern: Lexer.NA });
+/** Category: every integer form. */
+export const Int: TokenType = createToken({ name: "Int", pattern: Lexer.NA, label: "a number" });
+/** Category: string literals, terminated or not. */
+export const Str: TokenType = createToken({ name: "Str", pattern: Lexer.NA, label: "a string" });
+/** Category: byte strings, terminated or not. */
+export const Bytes: TokenType = createToken({
+  name: "Bytes",
+  pattern: Lexer.NA,
+  label: "a byte string",
+});
+/** Category: comparison operators. */
+export const CmpOp: TokenType = createToken({ name: "CmpOp", pattern: Lexer.NA });
+/** Category: `<<` and `>>`. */
+export const ShiftOp: TokenType = createToken({ name: "ShiftOp", pattern: Lexer.NA });
+/** Category: `+` and `-`. */
+export const AddOp: TokenType = createToken({ name: "AddOp", pattern: Lexer.NA });
+/** Category: unary operators `-`, `~`, `!`. */
+export const UnaryOp: TokenType = createToken({ name: "UnaryOp", pattern: Lexer.NA });
+
+/** Whitespace and newlines, skipped. */
+export const WhiteSpace: TokenType = createToken({
+  name: "WhiteSpace",
+  pattern: /[ \t\r\n\f\v]+/,
+  group: Lexer.SKIPPED,
+  line_breaks: true,
+});
+/** `# …` to the end of the line, kept in the `comments` group. */
+export const Comment: TokenType = createToken({
+  name: "Comment",
+  pattern: /#[^\n\r]*/,
+  group: "comments",
+});
+
+/** `52:54:00:12:34:56`. */
+export const Mac: TokenType = createToken({
+  name: "Mac",
+  pattern: new RegExp(`[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}(?![0-9A-Za-z_:])`),
+  label: "a MAC address",
+});
+/** `0001:01:00.0` or `01:00.0`. */
+export const Bdf: TokenType = createToken({
+  name: "Bdf",
+  pattern: new RegExp(`(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]${NOT_WORD}`),
+  label: "a PCI address",
+});
+/** `x"de ad be ef"`. */
+export const BytesLit: TokenType = createToken({
+  name: "BytesLit",
+  pattern: /x"[^"\n\r]*"/,
+  categories: [Bytes],
+});
+/** `x"de ad` with no closing quote. */
+export const BytesUnterminated: TokenType = createToken({
+  name: "BytesUnterminated",
+  pattern: /x"[^"\n\r]*/,
+  categories: [Bytes],
+});
+/** `"…"`. */
+export const StringLit: TokenType = createToken({
+  name: "StringLit",
+  pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*"/,
+  categories: [Str],
+});
+/** `"…` with no closing quote on its line. */
+export const StringUnterminated: TokenType = createToken({
+  name: "StringUnterminated",
+  pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*\\?/,
+  categories: [Str],
+});
+/** `10ms`, `5s`, `100us`, `7ns`. */
+export const Duration: TokenType = createToken({
+  name: "Duration",
+  pattern: new RegExp(`[0-9][0-9_]*(?:ns|us|ms|s)${NOT_WORD}`),
+  label: "a duration",
+});
+/** `0x1000`. */
+export const HexInt: TokenType = createToken({
+  name: "HexInt",
+  pattern: new RegExp(`0[xX][0-9a-fA-F_]+${NOT_WORD}`),
+  categories: [Int],
+});
+/** `0b1010`. */
+export const BinInt: TokenType = createToken({
+  name: "BinInt",
+  pattern: new RegExp(`0[bB][01_]+${NOT_WORD}`),
+  categories: [Int],
+});
+/** `4096`, `1_000`, `4K`, `1G`. */
+export const DecInt: TokenType = createToken({
+  name: "DecInt",
+  pattern: new RegExp(`[0-9][0-9_]*[KMGTPE]?${NOT_WORD}`),
+  categories: [Int],
+});
+/** A number followed by letters that make no number (`4Kb`, `0x`); reported by the lexer. */
+export const BadInt: TokenType = createToken({
+  name: "BadInt",
+  pattern: /[0-9][A-Za-z0-9_]*/,
+  categories: [Int],
+});
+
+/** Identifiers; internal dashes allowed (`vdpa-net`, `spapr-tce-v2`). */
+export const Ident: TokenType = createToken({
+  name: "Ident",
+  pattern: /[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z][A-Za-z0-9_]*)*/,
+  categories: [AnyName],
+  label: "a name",
+});
+
+function keyword(word: string, decl = false): TokenType {
+  return createToken({
+    name: "Kw_" + word,
+    pattern: new RegExp(word),
+    longer_alt: Ident,
+    categories: decl ? [AnyName, DeclKw] : [AnyName],
+    label: "`" + word + "`",
+  });
+}
+
+/** The declaration keywords, by word. */
+export const DECL_KEYWORDS: readonly string[] = [
+  "host",
+  "guest",
+  "process",
+  "container",
+  "group",
+  "window",
+  "device",
+];
+/** Every keyword, by word (declaration keywords first). */
+export const KEYWORDS: readonly string[] = [
+  ...DECL_KEYWORDS,
+  "let",
+  "ioctl",
+  "hcall",
+  "expect",
+  "show",
+  "advance",
+  "for",
+  "include",
+  "open",
+  "in",
+];
+/** Keyword token types, by word. */
+export const Kw: Readonly<Record<string, TokenType>> = Object.fromEntries(
+  KEYWORDS.map((w) => [w, keyword(w, DECL_KEYWORDS.includes(w))]),
+);
+
+/** `/dev/kvm`, `/dev/vhost-vdpa-0`. */
+export const Path: TokenType = createToken({
+  name: "Path",
+  pattern: /\/[A-Za-z0-9_.\-/]+/,
+  label: "a path",
+});
+
+function punct(name: string, text: string, categories: TokenType[] = []): TokenType {
+  const escaped = text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  return createToken({ name, pattern: new RegExp(escaped), categories, label: "`" + text + "`" });
+}
+
+/**
+ * Punctuation and operator tokens, by name.
+ *
+ * @example
+ * ```ts
+ * import { P } from "./tokens.ts";
+ * console.log(P.Arrow.name); // "Arrow"
+ * ```
+ */
+export const P = {
+  LCurly: punct("LCurly", "{"),
+  RCurly: punct("RCurly", "}"),
+  LParen: punct("LParen", "("),
+  RParen: punct("RParen", ")"),
+  LBracket: punct("LBracket", "["),
+  RBracket: punct("RBracket", "]"),
+  Comma: punct("Comma", ","),
+  Colon: punct("Colon", ":"),
+  Semi: punct("Semi", ";"),
+  DotDot: punct("DotDot", ".."),
+  Dot: punct("Dot", "."),
+  Arrow: punct("Arrow", "=>"),
+  EqEq: punct("EqEq", "==", [CmpOp]),
+  Eq: punct("Eq", "="),
+  NotEq: punct("NotEq", "!=", [CmpOp]),
+  LtEq: punct("LtEq", "<=", [CmpOp]),
+  Shl: punct("Shl", "<<", [ShiftOp]),
+  Lt: punct("Lt", "<", [CmpOp]),
+  GtEq: punct("GtEq", ">=", [CmpOp]),
+  Shr: punct("Shr", ">>", [ShiftOp]),
+  Gt: punct("Gt", ">", [CmpOp]),
+  OrOr: punct("OrOr", "||"),
+  Pipe: punct("Pipe", "|"),
+  AndAnd: punct("AndAnd", "&&"),
+  Amp: punct("Amp", "&"),
+  Caret: punct("Caret", "^"),
+  Tilde: punct("Tilde", "~", [UnaryOp]),
+  Bang: punct("Bang", "!", [UnaryOp]),
+  Plus: punct("Plus", "+", [AddOp]),
+  Minus: punct("Minus", "-", [AddOp, UnaryOp]),
+  Star: punct("Star", "*"),
+} as const;
+
+/** Every token type in lexing order (first match wins, so longer forms come first). */
+export const allTokens: TokenType[] = [
+  WhiteSpace,
+  Comment,
+  Mac,
+  Bdf,
+  BytesLit,
+  BytesUnterminated,
+  StringLit,
+  StringUnterminated,
+  Duration,
+  HexInt,
+  BinInt,
+  DecInt,
+  BadInt,
+  ...Object.values(Kw),
+  Ident,
+  Path,
+  P.LCurly,
+  P.RCurly,
+  P.LParen,
+  P.RParen,
+  P.LBracket,
+  P.RBracket,
+  P.Comma,
+  P.Colon,
+  P.Semi,
+  P.DotDot,
+  P.Dot,
+  P.Arrow,
+  P.EqEq,
+  P.Eq,
+  P.NotEq,
+  P.LtEq,
+  P.Shl,
+  P.Lt,
+  P.GtEq,
+  P.Shr,
+  P.Gt,
+  P.OrOr,
+  P.Pipe,
+  P.AndAnd,
+  P.Amp,
+  P.Caret,
+  P.Tilde,
+  P.Bang,
+  P.Plus,
+  P.Minus,
+  P.Star,
+  AnyName,
+  DeclKw,
+  Int,
+  Str,
+  Bytes,
+  CmpOp,
+  ShiftOp,
+  AddOp,
+  UnaryOp,
+];
