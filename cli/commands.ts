@@ -142,10 +142,14 @@ export function checkCommand(files: readonly string[]): number {
     for (const d of diags) {
       if (d.severity === "error") errors++;
       else warnings++;
-      console.log(renderDiagnostic(d, (f) => sources.get(f) ?? readInclude(f, "<check>"), { color }));
+      console.log(
+        renderDiagnostic(d, (f) => sources.get(f) ?? readInclude(f, "<check>"), { color }),
+      );
     }
   }
-  const what = `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`;
+  const what = `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${
+    warnings === 1 ? "" : "s"
+  }`;
   console.log(`checked ${files.length} file${files.length === 1 ? "" : "s"}: ${what}`);
   return errors > 0 ? 1 : 0;
 }
@@ -236,7 +240,9 @@ export function defaultDocFiles(root = "."): string[] {
   const out: string[] = [];
   try {
     for (const e of Deno.readDirSync(`${root}/docs`)) {
-      if (e.isFile && e.name.endsWith(".md")) out.push(`${root === "." ? "" : root + "/"}docs/${e.name}`);
+      if (e.isFile && e.name.endsWith(".md")) {
+        out.push(`${root === "." ? "" : root + "/"}docs/${e.name}`);
+      }
     }
   } catch {
     // no docs folder
@@ -280,7 +286,11 @@ export function docsCommand(files: readonly string[], opts: DocsOptions = {}): n
     }
     updated += results.updated;
   }
-  const parts = [`${blocks} block${blocks === 1 ? "" : "s"} in ${list.length} file${list.length === 1 ? "" : "s"}`];
+  const parts = [
+    `${blocks} block${blocks === 1 ? "" : "s"} in ${list.length} file${
+      list.length === 1 ? "" : "s"
+    }`,
+  ];
   if (opts.update) parts.push(`${updated} updated`);
   parts.push(`${failed} failed`);
   console.log(`docs: ${parts.join(", ")}`);
@@ -291,4 +301,3 @@ export function docsCommand(files: readonly string[], opts: DocsOptions = {}): n
     return updateFile(file);
   }
 }
-

@@ -51,7 +51,13 @@ export function completeLine(src: CompletionSource, line: string): [string[], st
   m = /^\s*:?help\s+([\w.]*)$/.exec(line);
   if (m) {
     const v = src.vocabulary();
-    const topics = [...v.ioctls.keys(), ...v.hcalls.keys(), ...v.builtins.keys(), ...v.decls.keys(), ...v.showTopics];
+    const topics = [
+      ...v.ioctls.keys(),
+      ...v.hcalls.keys(),
+      ...v.builtins.keys(),
+      ...v.decls.keys(),
+      ...v.showTopics,
+    ];
     return [byPrefix(topics, m[1]), m[1]];
   }
   const c = complete(line, line.length, src.vocabulary(), src.knownNames());

@@ -8,7 +8,16 @@ Deno.test("diffLines keeps common lines and marks removed/added ones (diff -u se
 
 Deno.test("unifiedDiff is empty for equal inputs and has a hunk header otherwise", () => {
   assert.equal(unifiedDiff(["a"], ["a"]), "");
-  const d = unifiedDiff(["1", "2", "3", "4", "5", "6", "7", "8"], ["1", "2", "3", "4", "X", "6", "7", "8"]);
+  const d = unifiedDiff(["1", "2", "3", "4", "5", "6", "7", "8"], [
+    "1",
+    "2",
+    "3",
+    "4",
+    "X",
+    "6",
+    "7",
+    "8",
+  ]);
   const lines = d.split("\n");
   assert.equal(lines[0], "--- expected");
   assert.equal(lines[1], "+++ actual");

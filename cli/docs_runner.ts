@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { collectBlocks } from "./docs_runner.ts";
- * const md = "# T\n\n```vmtopo\nvmtopo> 1 + 1\n2\n```\n";
+ * const md = "# T\n\n~~~vmtopo\nvmtopo> 1 + 1\n2\n~~~\n";
  * const [b] = collectBlocks(md, "t.md");
  * console.log(b.lang, b.line, b.lines); // "vmtopo" 3 ["vmtopo> 1 + 1", "2"]
  * ```
@@ -19,12 +19,7 @@ import type { RunResult, SessionOptions } from "../dsl/interp/api.ts";
 import { Session } from "../dsl/interp/session.ts";
 import { unifiedDiff } from "./diff.ts";
 import { evalEntry, type ReplSession } from "./repl_commands.ts";
-import {
-  normalizeOutput,
-  outputMatches,
-  parseTranscript,
-  renderTranscript,
-} from "./transcript.ts";
+import { normalizeOutput, outputMatches, parseTranscript, renderTranscript } from "./transcript.ts";
 
 /** The fence languages the runner executes. */
 export type BlockLang = "vmtopo" | "vmt";
@@ -66,7 +61,7 @@ function* codeTokens(tokens: readonly Token[]): Generator<Token> {
     if (t.type === "code") yield t;
     const anyT = t as unknown as { tokens?: Token[]; items?: { tokens?: Token[] }[] };
     if (anyT.tokens) yield* codeTokens(anyT.tokens);
-    if (anyT.items) for (const it of anyT.items) if (it.tokens) yield* codeTokens(it.tokens);
+    if (anyT.items) { for (const it of anyT.items) if (it.tokens) yield* codeTokens(it.tokens); }
   }
 }
 
@@ -80,7 +75,7 @@ const FENCE_RE = /^(\s*)(`{3,}|~{3,})\s*([^\s`]*)/;
  * @example
  * ```ts
  * import { collectBlocks } from "./docs_runner.ts";
- * const md = "```sh\nls\n```\n\n- item\n\n  ```vmt\n  guest vm1 { vcpus 1 }\n  ```\n";
+ * const md = "~~~sh\nls\n~~~\n\n- item\n\n  ~~~vmt\n  guest vm1 { vcpus 1 }\n  ~~~\n";
  * const bs = collectBlocks(md, "x.md");
  * console.log(bs.length, bs[0].line, bs[0].lines[0]); // 1 7 "guest vm1 { vcpus 1 }"
  * ```
@@ -118,7 +113,15 @@ export function collectBlocks(markdown: string, file: string): DocBlock[] {
     const lines = src.slice(open + 1, close).map((l) =>
       l.startsWith(indent) ? l.slice(indent.length) : l.trimStart()
     ).map((l) => l.replace(/\r$/, ""));
-    out.push({ file, line: open + 1, lang, lines, indent, contentStart: open + 1, contentEnd: close });
+    out.push({
+      file,
+      line: open + 1,
+      lang,
+      lines,
+      indent,
+      contentStart: open + 1,
+      contentEnd: close,
+    });
   }
   return out;
 }
@@ -127,7 +130,9 @@ export function collectBlocks(markdown: string, file: string): DocBlock[] {
 function makeReadFile(docFile: string, saved: Map<string, string>) {
   return (path: string, fromFile: string): string | undefined => {
     if (saved.has(path)) return saved.get(path);
-    const base = fromFile.startsWith("<") || fromFile === docFile ? dirname(docFile) : dirname(fromFile);
+    const base = fromFile.startsWith("<") || fromFile === docFile
+      ? dirname(docFile)
+      : dirname(fromFile);
     const full = isAbsolute(path) ? path : join(base, path);
     if (saved.has(full)) return saved.get(full);
     try {
@@ -149,16 +154,25 @@ function makeReadFile(docFile: string, saved: Map<string, string>) {
  * import { collectBlocks, runBlock } from "./docs_runner.ts";
  * const fake = () => ({ trace: false, setTrace() {}, script: () => "", help: () => "",
  *   run: (t: string) => ({ lines: [t.toUpperCase()], ok: true, diagnostics: [], passed: 0, failed: 0 }) });
- * const [b] = collectBlocks("```vmtopo\nvmtopo> hi\nHI\n```\n", "t.md");
+ * const [b] = collectBlocks("~~~vmtopo\nvmtopo> hi\nHI\n~~~\n", "t.md");
  * console.log(runBlock(b, fake).ok); // true
  * ```
  */
-export function runBlock(block: DocBlock, makeSession: SessionFactory = defaultFactory): BlockResult {
+export function runBlock(
+  block: DocBlock,
+  makeSession: SessionFactory = defaultFactory,
+): BlockResult {
   const saved = new Map<string, string>();
   const readFile = makeReadFile(block.file, saved);
   const writeFile = (path: string, text: string) => void saved.set(path, text);
   if (block.lang === "vmt") {
-    const session = makeSession({ echo: false, trace: false, color: false, stopOnError: true, readFile });
+    const session = makeSession({
+      echo: false,
+      trace: false,
+      color: false,
+      stopOnError: true,
+      readFile,
+    });
     // Leading newlines make diagnostics point at the doc's own line numbers.
     const text = "\n".repeat(block.contentStart) + block.lines.join("\n") + "\n";
     let r: RunResult;
@@ -169,11 +183,19 @@ export function runBlock(block: DocBlock, makeSession: SessionFactory = defaultF
     }
     const report = r.ok ? "" : [
       ...r.lines,
-      `${r.failed} expectation(s) failed, ${r.diagnostics.filter((d) => d.severity === "error").length} error(s)`,
+      `${r.failed} expectation(s) failed, ${
+        r.diagnostics.filter((d) => d.severity === "error").length
+      } error(s)`,
     ].join("\n");
     return { block, ok: r.ok, report };
   }
-  const session = makeSession({ echo: true, trace: false, color: false, stopOnError: false, readFile });
+  const session = makeSession({
+    echo: true,
+    trace: false,
+    color: false,
+    stopOnError: false,
+    readFile,
+  });
   const entries = parseTranscript(block.lines);
   const outputs: (string[] | undefined)[] = [];
   let ok = true;
@@ -228,9 +250,9 @@ export function runMarkdown(
  * import { collectBlocks, runBlock, updateMarkdown } from "./docs_runner.ts";
  * const fake = () => ({ trace: false, setTrace() {}, script: () => "", help: () => "",
  *   run: () => ({ lines: ["2"], ok: true, diagnostics: [], passed: 0, failed: 0 }) });
- * const md = "```vmtopo\nvmtopo> 1 + 1\n3\n```\n";
+ * const md = "~~~vmtopo\nvmtopo> 1 + 1\n3\n~~~\n";
  * const results = collectBlocks(md, "t.md").map((b) => runBlock(b, fake));
- * console.log(updateMarkdown(md, results)); // "```vmtopo\nvmtopo> 1 + 1\n2\n```\n"
+ * console.log(updateMarkdown(md, results)); // "~~~vmtopo\nvmtopo> 1 + 1\n2\n~~~\n"
  * ```
  */
 export function updateMarkdown(markdown: string, results: readonly BlockResult[]): string {
@@ -262,7 +284,10 @@ export interface UpdateOutcome {
  * console.log(updated >= 0); // true
  * ```
  */
-export function updateFile(path: string, makeSession: SessionFactory = defaultFactory): UpdateOutcome {
+export function updateFile(
+  path: string,
+  makeSession: SessionFactory = defaultFactory,
+): UpdateOutcome {
   const text = Deno.readTextFileSync(path);
   const results = runMarkdown(text, path, makeSession);
   const updated = results.filter((r) => !r.ok && r.actual !== undefined).length;

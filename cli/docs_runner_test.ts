@@ -90,14 +90,18 @@ Deno.test("runBlock: a vmt script runs with echo off and stopOnError, and fails 
   const [bad] = collectBlocks("```vmt\nboom\n```\n", "d.md");
   // The fake sees the leading newlines that align lines with the doc, so "boom" is not matched:
   // use a fake that fails on anything instead.
-  const failing = () => ({ ...fake()({}), run: () => ({ lines: ["e"], ok: false, diagnostics: [], passed: 0, failed: 1 }) });
+  const failing = () => ({
+    ...fake()({}),
+    run: () => ({ lines: ["e"], ok: false, diagnostics: [], passed: 0, failed: 1 }),
+  });
   const r = runBlock(bad, failing);
   assert.ok(!r.ok);
   assert.match(r.report, /1 expectation\(s\) failed/);
 });
 
 Deno.test("updateMarkdown rewrites only the output of mismatching transcripts, keeping indentation", () => {
-  const md = "- item\n\n  ```vmtopo\n  vmtopo> abc\n  old\n\n  vmtopo> ok\n  OK\n  ```\n\n```vmtopo\nvmtopo> q\nQ\n```\n";
+  const md =
+    "- item\n\n  ```vmtopo\n  vmtopo> abc\n  old\n\n  vmtopo> ok\n  OK\n  ```\n\n```vmtopo\nvmtopo> q\nQ\n```\n";
   const results = collectBlocks(md, "d.md").map((b) => runBlock(b, fake()));
   assert.deepEqual(results.map((r) => r.ok), [false, true]);
   const next = updateMarkdown(md, results);
@@ -107,7 +111,8 @@ Deno.test("updateMarkdown rewrites only the output of mismatching transcripts, k
 });
 
 Deno.test("runBlock with the real Session: a KVM transcript runs and a wrong answer is reported", () => {
-  const md = "```vmtopo\nvmtopo> guest vm1 { vcpus 1 }\nvmtopo> ioctl vmm:/dev/kvm KVM_GET_API_VERSION()\n= 12\n```\n";
+  const md =
+    "```vmtopo\nvmtopo> guest vm1 { vcpus 1 }\nvmtopo> ioctl vmm:/dev/kvm KVM_GET_API_VERSION()\n= 12\n```\n";
   const [b] = collectBlocks(md, "d.md");
   const r = runBlock(b);
   assert.ok(r.ok, r.report);

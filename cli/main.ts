@@ -80,7 +80,7 @@ export function buildProgram(): Command {
 
   program.command("eval")
     .description("evaluate an expression (or statements) in a fresh session")
-    .argument("<expr>", "source text, e.g. \"4K | 1\"")
+    .argument("<expr>", 'source text, e.g. "4K | 1"')
     .action((expr: string) => done(evalCommand(expr)));
 
   program.command("fmt")

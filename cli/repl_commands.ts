@@ -102,7 +102,10 @@ export function evalEntry(ctx: EntryContext, entry: string): EntryOutcome {
       case "trace": {
         if (c.arg === "on" || c.arg === "off") ctx.session.setTrace(c.arg === "on");
         else if (c.arg !== undefined) {
-          return { lines: [`usage: :trace on|off (trace is ${ctx.session.trace ? "on" : "off"})`], ok: false };
+          return {
+            lines: [`usage: :trace on|off (trace is ${ctx.session.trace ? "on" : "off"})`],
+            ok: false,
+          };
         }
         return { lines: [`trace ${ctx.session.trace ? "on" : "off"}`], ok: true };
       }

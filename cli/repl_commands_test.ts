@@ -38,16 +38,28 @@ Deno.test("evalEntry: :trace on|off toggles the session trace and reports it", (
 
 Deno.test("evalEntry: save FILE writes session.script() and reports the line count", () => {
   const written: [string, string][] = [];
-  const out = evalEntry({ session: session(), writeFile: (p, t) => void written.push([p, t]) }, "save s.vmt");
+  const out = evalEntry(
+    { session: session(), writeFile: (p, t) => void written.push([p, t]) },
+    "save s.vmt",
+  );
   assert.deepEqual(written, [["s.vmt", "guest vm1 { vcpus 1 }\nlet x = 1\n"]]);
   assert.deepEqual(out.lines, ["saved 2 lines to s.vmt"]);
-  const fail = evalEntry({ session: session(), writeFile: () => { throw new Error("denied"); } }, "save /x");
+  const fail = evalEntry({
+    session: session(),
+    writeFile: () => {
+      throw new Error("denied");
+    },
+  }, "save /x");
   assert.equal(fail.ok, false);
   assert.match(fail.lines[0], /cannot write \/x: denied/);
 });
 
 Deno.test("evalEntry: an exception inside the session becomes `internal error:` (the REPL survives)", () => {
-  const s = session({ run: () => { throw new TypeError("oops"); } });
+  const s = session({
+    run: () => {
+      throw new TypeError("oops");
+    },
+  });
   const out = evalEntry({ session: s, writeFile() {} }, "1");
   assert.deepEqual(out.lines, ["internal error: oops"]);
   assert.equal(out.ok, false);
@@ -55,7 +67,9 @@ Deno.test("evalEntry: an exception inside the session becomes `internal error:` 
 
 Deno.test("evalEntry: statements go to session.run with the <repl> file name; blank entries do nothing", () => {
   const files: string[] = [];
-  const s = session({ run: (t, f) => (files.push(f), { lines: [t], ok: true, diagnostics: [], passed: 0, failed: 0 }) });
+  const s = session({
+    run: (t, f) => (files.push(f), { lines: [t], ok: true, diagnostics: [], passed: 0, failed: 0 }),
+  });
   assert.deepEqual(evalEntry({ session: s, writeFile() {} }, "1 + 1").lines, ["1 + 1"]);
   assert.deepEqual(evalEntry({ session: s, writeFile() {} }, "   ").lines, []);
   assert.deepEqual(files, ["<repl>"]);

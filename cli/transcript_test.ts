@@ -47,5 +47,12 @@ Deno.test("renderTranscript round-trips and substitutes actual output per entry"
   const src = ["vmtopo> 1", "1", "", "vmtopo> 2", "...> + 1", "9"];
   const t = parseTranscript(src);
   assert.deepEqual(renderTranscript(t), src);
-  assert.deepEqual(renderTranscript(t, [undefined, ["3"]]), ["vmtopo> 1", "1", "", "vmtopo> 2", "...> + 1", "3"]);
+  assert.deepEqual(renderTranscript(t, [undefined, ["3"]]), [
+    "vmtopo> 1",
+    "1",
+    "",
+    "vmtopo> 2",
+    "...> + 1",
+    "3",
+  ]);
 });

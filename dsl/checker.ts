@@ -319,11 +319,15 @@ class Checker {
     if (first?.kind === "Ref" && this.vocab.showTopics.size > 0) {
       const word = first.parts[0].text;
       if (!this.vocab.showTopics.has(word) && !this.isKnown(word, {})) {
-        const s2 = suggest(word, [...this.vocab.showTopics, ...this.visible({})]);
-        this.report("VT0112", `unknown show topic \`${word}\``, first.parts[0].span, "not a topic or a name", {
-          help: s2.length ? didYouMean(s2) : undefined,
-          notes: [`topics: ${[...this.vocab.showTopics].sort().join(", ")}`],
-        });
+        const prior = this.unknown.get(word);
+        if (prior) prior.lines.push(first.span.line);
+        else {
+          const s2 = suggest(word, [...this.vocab.showTopics, ...this.visible({})]);
+          this.report("VT0112", `unknown show topic \`${word}\``, first.parts[0].span, "not a topic or a name", {
+            help: s2.length ? didYouMean(s2) : undefined,
+            notes: [`topics: ${[...this.vocab.showTopics].sort().join(", ")}`],
+          });
+        }
         for (const a of s.args.slice(1)) this.expr(a, { show: true });
         return;
       }

@@ -134,7 +134,7 @@ function completeInner(line: string, cursor: number, vocab: Vocabulary, known: s
     if (rs >= 1 && names[rs - 1] === "Kw_hcall") return out(vocab.hcalls.keys());
     if (rs >= 1 && names[rs - 1] === "Kw_ioctl") return out(vocab.ioctls.keys());
     if (rs >= 3 && names[rs - 1] === "Colon" && names[rs - 3] === "Kw_ioctl") return out(vocab.ioctls.keys());
-    if (names[lastIdx] === "Path" && names[lastIdx - 1] === "Colon" && names[lastIdx - 3] === "Kw_ioctl") {
+    if (names[lastIdx - 1] === "Colon" && names[lastIdx - 3] === "Kw_ioctl") {
       return out(vocab.ioctls.keys());
     }
     if (lastIdx >= 1 && names[lastIdx - 1] === "Kw_device" && names[lastIdx] === "Ident") {

@@ -14,7 +14,7 @@
 import type * as A from "./ast.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import { parse } from "./parser.ts";
-import { declHead, printExpr, printProperty, printSimpleStmt } from "./printer.ts";
+import { declHead, printExpr, printProperty, printRangeStart, printSimpleStmt } from "./printer.ts";
 
 const INDENT = "  ";
 
@@ -101,7 +101,7 @@ class Layout {
   private stmt(s: A.Stmt, depth: number): void {
     if (s.kind === "Decl") return this.decl(s, depth);
     if (s.kind === "For") {
-      const head = `for ${s.var.text} in ${printExpr(s.from)}..${printExpr(s.to)}`;
+      const head = `for ${s.var.text} in ${printRangeStart(s.from)}..${printExpr(s.to)}`;
       if (!s.body.length && !this.hasCommentIn(s.span)) return this.leaf(head + " {}", s.span, depth);
       return this.block(head, s.to.span.endLine, s.span, s.body.map((b) => this.stmtItem(b)), depth);
     }

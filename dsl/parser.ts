@@ -64,12 +64,12 @@ function resync(tokens: IToken[], start: number, err: number): number {
   let depth = 0;
   for (let i = start; i < tokens.length; i++) {
     const t = tokens[i];
-    if (i > err && depth <= 0 && startsStatement(t) && firstOnLine(tokens, i)) return i;
+    if (i > start && i >= err && depth <= 0 && startsStatement(t) && firstOnLine(tokens, i)) return i;
     if (t.tokenType === P.LCurly) depth++;
     else if (t.tokenType === P.RCurly) depth--;
   }
   // An unclosed block: resume at the next line that starts with a statement keyword.
-  for (let i = err + 1; i < tokens.length; i++) {
+  for (let i = start + 1; i < tokens.length; i++) {
     const t = tokens[i];
     if (t.tokenType !== Ident && startsStatement(t) && firstOnLine(tokens, i)) return i;
   }

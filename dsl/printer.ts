@@ -79,7 +79,7 @@ function printInner(e: A.Expr): string {
       return `${printExpr(e.left, leftMin)} ${e.op} ${printExpr(e.right, p + 1)}`;
     }
     case "Range":
-      return `${printExpr(e.from, PRIMARY)}..${printExpr(e.to, PRIMARY)}`;
+      return `${printRangeStart(e.from, PRIMARY)}..${printExpr(e.to, PRIMARY)}`;
     case "Struct":
       return e.fields.length ? `{${e.fields.map(printField).join(", ")}}` : "{}";
     case "List":
@@ -93,6 +93,30 @@ function printInner(e: A.Expr): string {
     case "Open":
       return `open ${e.process.text} ${e.path.kind === "Path" ? e.path.value : e.path.raw}`;
   }
+}
+
+/** A path swallows a following `..`, so a range start that ends in a path gets parentheses. */
+function endsWithPath(e: A.Expr): boolean {
+  if (e.kind === "Path") return true;
+  if (e.kind === "Binary") return endsWithPath(e.right);
+  if (e.kind === "Unary") return endsWithPath(e.operand);
+  if (e.kind === "Open") return e.path.kind === "Path";
+  return false;
+}
+
+/**
+ * Prints the start of a range (`A` in `A..B`).
+ *
+ * @example
+ * ```ts
+ * import { printRangeStart } from "./printer.ts";
+ * const sp = { file: "", start: 0, end: 0, line: 1, col: 1, endLine: 1, endCol: 1 };
+ * console.log(printRangeStart({ kind: "Path", value: "/dev/kvm", span: sp })); // "(/dev/kvm)"
+ * ```
+ */
+export function printRangeStart(e: A.Expr, min = 0): string {
+  const s = printExpr(e, min);
+  return endsWithPath(e) && precOf(e) >= min ? `(${s})` : s;
 }
 
 function printField(f: A.FieldInit): string {

@@ -55,7 +55,12 @@ Deno.test("vmtopo run --json: one JSON object per file with ok/passed/failed/dia
   assert.equal(r.code, 1);
   const objs = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(objs.length, 2);
-  assert.deepEqual([objs[0].file, objs[0].ok, objs[0].passed, objs[0].failed], ["good.vmt", true, 2, 0]);
+  assert.deepEqual([objs[0].file, objs[0].ok, objs[0].passed, objs[0].failed], [
+    "good.vmt",
+    true,
+    2,
+    0,
+  ]);
   assert.equal(objs[1].ok, false);
   assert.equal(objs[1].failed, 1);
   assert.equal(objs[1].diagnostics[0].line, 2);
@@ -88,11 +93,16 @@ Deno.test("vmtopo --version prints deno.json's version; --help lists the command
   assert.equal(v.stdout.trim(), denoJson.version);
   const h = await vmtopo(["--help"]);
   assert.equal(h.code, 0);
-  for (const c of ["repl", "run", "check", "eval", "fmt", "trace", "docs"]) assert.match(h.stdout, new RegExp(`^  ${c}\\b`, "m"));
+  for (const c of ["repl", "run", "check", "eval", "fmt", "trace", "docs"]) {
+    assert.match(h.stdout, new RegExp(`^  ${c}\\b`, "m"));
+  }
 });
 
 Deno.test("vmtopo check: unknown names are reported without running; exit 1 on errors, 0 when clean", async () => {
-  const dir = await tempFiles({ "good.vmt": GOOD, "typo.vmt": "guest vm1 { vcpus 1 }\nioctl vm2 KVM_RUN()\n" });
+  const dir = await tempFiles({
+    "good.vmt": GOOD,
+    "typo.vmt": "guest vm1 { vcpus 1 }\nioctl vm2 KVM_RUN()\n",
+  });
   const ok = await vmtopo(["check", "good.vmt"], dir);
   assert.equal(ok.code, 0, ok.stdout);
   assert.match(ok.stdout, /0 errors/);
@@ -112,7 +122,10 @@ Deno.test("vmtopo fmt --check: exit 1 naming the file that would change and leav
   assert.equal(await Deno.readTextFile(join(dir, "ugly.vmt")), UGLY);
   const fixed = await vmtopo(["fmt", "ugly.vmt"], dir);
   assert.equal(fixed.code, 0);
-  assert.equal(await Deno.readTextFile(join(dir, "ugly.vmt")), "guest vm1 { vcpus 1 }\nlet x = 1 | 2\n");
+  assert.equal(
+    await Deno.readTextFile(join(dir, "ugly.vmt")),
+    "guest vm1 { vcpus 1 }\nlet x = 1 | 2\n",
+  );
   assert.equal((await vmtopo(["fmt", "--check", "ugly.vmt"], dir)).code, 0);
 });
 

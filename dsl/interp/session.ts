@@ -48,6 +48,7 @@ export class Session {
   #declared = new Map<string, { keyword: string; span?: Span }>();
   #history: string[] = [];
   #sources = new Map<string, string>();
+  #entries = new Map<string, number>();
   #lines: string[] = [];
   #diags: Diagnostic[] = [];
   #passed = 0;
@@ -168,6 +169,13 @@ export class Session {
     this.#diags = [];
     this.#passed = 0;
     this.#failed = 0;
+    // REPL entries share a pseudo file name; number them so a label that
+    // points at an earlier entry ("first declared here") shows its own text.
+    if (file.startsWith("<") && file.endsWith(">")) {
+      const n = (this.#entries.get(file) ?? 0) + 1;
+      this.#entries.set(file, n);
+      file = `${file.slice(0, -1)}#${n}>`;
+    }
     this.#sources.set(file, text);
     const { program, diagnostics } = parse(text, file);
     for (const d of diagnostics) this.#diag(d);

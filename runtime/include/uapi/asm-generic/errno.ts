@@ -40,6 +40,8 @@ export const ERRNO: Readonly<Record<string, number>> = {
   ESPIPE: 29,
   ERANGE: 34,
   ENOSYS: 38,
+  ELOOP: 40,
+  EPROTO: 71,
   EOVERFLOW: 75,
   EBADFD: 77,
   EOPNOTSUPP: 95,
@@ -73,6 +75,8 @@ const STRERROR: Readonly<Record<string, string>> = {
   ENOSPC: "No space left on device",
   ERANGE: "Numerical result out of range",
   ENOSYS: "Function not implemented",
+  ELOOP: "Too many levels of symbolic links",
+  EPROTO: "Protocol error",
   EOVERFLOW: "Value too large for defined data type",
   EBADFD: "File descriptor in bad state",
   EOPNOTSUPP: "Operation not supported",
@@ -106,6 +110,8 @@ export const ENOSPC = 28;
 export const ESPIPE = 29;
 export const ERANGE = 34;
 export const ENOSYS = 38;
+export const ELOOP = 40;
+export const EPROTO = 71;
 export const EOVERFLOW = 75;
 export const EBADFD = 77;
 export const EOPNOTSUPP = 95;

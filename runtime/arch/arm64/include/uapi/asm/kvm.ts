@@ -76,3 +76,151 @@ registerUapi({
   ioctls: [KVM_ARM_VCPU_INIT, KVM_ARM_PREFERRED_TARGET],
   constants: [{ group: "KVM_ARM_TARGET", source: SRC, values: { KVM_ARM_TARGET_GENERIC_V8 } }],
 });
+
+// ------------------------------------------------------------ arch timer (kvm-nested-timer.md C.3–C.5)
+
+/**
+ * Timer ONE_REG ids. The uapi header warns that TIMER_CVAL and TIMER_CNT were
+ * swapped by mistake: TIMER_CVAL carries the encoding of CNTVCT_EL0 (3,3,14,0,2)
+ * and TIMER_CNT that of CNTV_CVAL_EL0 (3,3,14,3,2). The ids are ABI; userspace
+ * must use these constants, never ids derived from the register encodings.
+ */
+export const KVM_REG_ARM_TIMER_CTL = ARM64_SYS_REG(3, 3, 14, 3, 1);
+/** Encodes CNTVCT_EL0 — the swap quirk (arch/arm64/include/uapi/asm/kvm.h). */
+export const KVM_REG_ARM_TIMER_CVAL = ARM64_SYS_REG(3, 3, 14, 0, 2);
+/** Encodes CNTV_CVAL_EL0 — the swap quirk (arch/arm64/include/uapi/asm/kvm.h). */
+export const KVM_REG_ARM_TIMER_CNT = ARM64_SYS_REG(3, 3, 14, 3, 2);
+export const KVM_REG_ARM_PTIMER_CTL = ARM64_SYS_REG(3, 3, 14, 2, 1);
+export const KVM_REG_ARM_PTIMER_CVAL = ARM64_SYS_REG(3, 3, 14, 2, 2);
+export const KVM_REG_ARM_PTIMER_CNT = ARM64_SYS_REG(3, 3, 14, 0, 1);
+
+/** vCPU device-attribute groups (Documentation/virt/kvm/devices/vcpu.rst). */
+export const KVM_ARM_VCPU_PMU_V3_CTRL = 0n;
+export const KVM_ARM_VCPU_TIMER_CTRL = 1n;
+export const KVM_ARM_VCPU_PVTIME_CTRL = 2n;
+export const KVM_ARM_VCPU_TIMER_IRQ_VTIMER = 0n;
+export const KVM_ARM_VCPU_TIMER_IRQ_PTIMER = 1n;
+export const KVM_ARM_VCPU_TIMER_IRQ_HVTIMER = 2n;
+export const KVM_ARM_VCPU_TIMER_IRQ_HPTIMER = 3n;
+
+/** GICv3 device-attribute groups (Documentation/virt/kvm/devices/arm-vgic-v3.rst). */
+export const KVM_DEV_ARM_VGIC_GRP_ADDR = 0n;
+export const KVM_DEV_ARM_VGIC_GRP_NR_IRQS = 3n;
+export const KVM_DEV_ARM_VGIC_GRP_CTRL = 4n;
+export const KVM_DEV_ARM_VGIC_CTRL_INIT = 0n;
+export const KVM_VGIC_V3_ADDR_TYPE_DIST = 2n;
+export const KVM_VGIC_V3_ADDR_TYPE_REDIST = 3n;
+
+/** Userspace-irqchip level bits in kvm_run.s.regs.device_irq_level. */
+export const KVM_ARM_DEV_EL1_VTIMER = 1n;
+export const KVM_ARM_DEV_EL1_PTIMER = 2n;
+export const KVM_ARM_DEV_PMU = 4n;
+
+export const kvm_arm_counter_offset = defineStruct("kvm_arm_counter_offset", [
+  ["counter_offset", "u64", { hex: true }],
+  ["reserved", "u64"],
+], { doc: "VM-wide offset subtracted from both the virtual and the physical counter views; reserved must be 0." });
+
+/** _IOW(KVMIO, 0xb5, struct kvm_arm_counter_offset): 0x4010AEB5 on arm64. */
+export const KVM_ARM_SET_COUNTER_OFFSET = IOW("KVM_ARM_SET_COUNTER_OFFSET", KVMIO, 0xb5, 16, {
+  kind: "struct",
+  struct: kvm_arm_counter_offset,
+  io: "in",
+}, {
+  fd: "vm",
+  source: "include/uapi/linux/kvm.h; arch/arm64/kvm/arch_timer.c kvm_vm_ioctl_set_counter_offset",
+  doc: "Sets one VM-wide counter offset for both the virtual and physical timers (voffset = poffset = " +
+    "counter_offset), covering vCPUs created later; afterwards SET_ONE_REG of TIMER_CNT/PTIMER_CNT is ignored. " +
+    "Advertised by KVM_CAP_COUNTER_OFFSET (227).",
+  errors: [
+    "EINVAL: reserved ≠ 0 (api.rst §4.138)",
+    "EBUSY: a vCPU cannot be locked — its thread is inside a vcpu ioctl such as KVM_RUN (lock_all_vcpus)",
+  ],
+});
+
+const ARCH_TIMER_DOC = "kvm-nested-timer.md C.4";
+registerUapi({
+  ioctls: [KVM_ARM_SET_COUNTER_OFFSET],
+  structs: [kvm_arm_counter_offset],
+  constants: [
+    {
+      group: "KVM_REG_ARM_TIMER",
+      source: SRC,
+      doc: "Timer ONE_REG ids. TIMER_CVAL and TIMER_CNT are swapped relative to their encodings (ABI quirk).",
+      values: {
+        KVM_REG_ARM_TIMER_CTL,
+        KVM_REG_ARM_TIMER_CVAL,
+        KVM_REG_ARM_TIMER_CNT,
+        KVM_REG_ARM_PTIMER_CTL,
+        KVM_REG_ARM_PTIMER_CVAL,
+        KVM_REG_ARM_PTIMER_CNT,
+      },
+    },
+    {
+      group: "KVM_ARM_VCPU_ATTR_GROUP",
+      source: SRC,
+      doc: "vCPU device-attribute groups (KVM_SET/GET/HAS_DEVICE_ATTR on the vcpu fd)",
+      values: { KVM_ARM_VCPU_PMU_V3_CTRL, KVM_ARM_VCPU_TIMER_CTRL, KVM_ARM_VCPU_PVTIME_CTRL },
+    },
+    {
+      group: "KVM_ARM_VCPU_TIMER_IRQ",
+      source: SRC,
+      doc: "Attributes of KVM_ARM_VCPU_TIMER_CTRL: the PPI (16..31) of each timer; addr points to an int",
+      values: {
+        KVM_ARM_VCPU_TIMER_IRQ_VTIMER,
+        KVM_ARM_VCPU_TIMER_IRQ_PTIMER,
+        KVM_ARM_VCPU_TIMER_IRQ_HVTIMER,
+        KVM_ARM_VCPU_TIMER_IRQ_HPTIMER,
+      },
+    },
+    {
+      group: "KVM_DEV_ARM_VGIC",
+      source: SRC,
+      doc: "GICv3 device attribute groups and address types",
+      values: {
+        KVM_DEV_ARM_VGIC_GRP_ADDR,
+        KVM_DEV_ARM_VGIC_GRP_NR_IRQS,
+        KVM_DEV_ARM_VGIC_GRP_CTRL,
+        KVM_DEV_ARM_VGIC_CTRL_INIT,
+        KVM_VGIC_V3_ADDR_TYPE_DIST,
+        KVM_VGIC_V3_ADDR_TYPE_REDIST,
+      },
+    },
+    {
+      group: "KVM_ARM_DEV",
+      source: SRC,
+      doc: "Bits of kvm_run.s.regs.device_irq_level (userspace irqchip)",
+      values: { KVM_ARM_DEV_EL1_VTIMER, KVM_ARM_DEV_EL1_PTIMER, KVM_ARM_DEV_PMU },
+    },
+  ],
+  registers: [
+    {
+      name: "KVM_REG_ARM_TIMER_CTL",
+      id: KVM_REG_ARM_TIMER_CTL,
+      source: SRC,
+      doc: "CNTV_CTL_EL0 of the vCPU. SET strips ISTATUS; GET sets ISTATUS whenever CVAL ≤ now (even if disabled).",
+    },
+    {
+      name: "KVM_REG_ARM_TIMER_CVAL",
+      id: KVM_REG_ARM_TIMER_CVAL,
+      source: SRC,
+      doc: `CNTV_CVAL_EL0 — although the id encodes CNTVCT_EL0 (3,3,14,0,2): the swap quirk (${ARCH_TIMER_DOC}).`,
+    },
+    {
+      name: "KVM_REG_ARM_TIMER_CNT",
+      id: KVM_REG_ARM_TIMER_CNT,
+      source: SRC,
+      doc: `CNTVCT_EL0 — although the id encodes CNTV_CVAL_EL0 (3,3,14,3,2). SET moves the VM-wide virtual ` +
+        `offset (voffset = physical counter − value), for every vCPU; ignored after KVM_ARM_SET_COUNTER_OFFSET.`,
+    },
+    { name: "KVM_REG_ARM_PTIMER_CTL", id: KVM_REG_ARM_PTIMER_CTL, source: SRC, doc: "CNTP_CTL_EL0 of the vCPU." },
+    { name: "KVM_REG_ARM_PTIMER_CVAL", id: KVM_REG_ARM_PTIMER_CVAL, source: SRC, doc: "CNTP_CVAL_EL0 of the vCPU." },
+    {
+      name: "KVM_REG_ARM_PTIMER_CNT",
+      id: KVM_REG_ARM_PTIMER_CNT,
+      source: SRC,
+      doc: "CNTPCT_EL0 as the guest sees it. SET sets the physical offset (poffset = counter − value); " +
+        "ignored after KVM_ARM_SET_COUNTER_OFFSET.",
+    },
+  ],
+});

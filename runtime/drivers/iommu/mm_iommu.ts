@@ -1,0 +1,169 @@
+/**
+ * arch/powerpc/mm/book3s64/iommu_api.c: memory pre-registered for sPAPR DMA
+ * (struct mm_iommu_table_group_mem_t). Registrations belong to the process mm
+ * and are shared by every container of that mm and by KVM, which is what lets
+ * the in-kernel H_PUT_TCE turn a guest address into a host physical one.
+ *
+ * The kernel pins every page at registration; the simulator checks the range
+ * is mapped then and resolves (and pins) each page on first use — the same
+ * answers without paying for untouched guest RAM.
+ *
+ * @example
+ * ```ts
+ * import { MM, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from "../../mm/mm.ts";
+ * import { PhysMem } from "../../mm/phys.ts";
+ * import { mmIommuNew, mmIommuLookup } from "./mm_iommu.ts";
+ * const mm = new MM(new PhysMem(65536));
+ * const a = mm.mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, "ram");
+ * mmIommuNew(mm, a, 16);
+ * console.log(mmIommuLookup(mm, a + 0x1000, 0x1000) !== undefined); // true
+ * ```
+ * @module
+ */
+import { EBUSY, EFAULT, EINVAL, ENOENT, ENOMEM } from "../../include/uapi/asm-generic/errno.ts";
+import { Errno } from "../../kernel/errno.ts";
+import type { MM } from "../../mm/mm.ts";
+
+/** One pre-registered region. */
+export class MmIommuMem {
+  readonly mm: MM;
+  readonly ua: number;
+  /** Host pages. */
+  readonly entries: number;
+  readonly size: number;
+  /** Host page shift of the backing pages (no huge pages here). */
+  readonly pageShift: number;
+  /** Containers holding it (mm_iommu_get/put). */
+  used = 1;
+  /** TCEs (HW tables) pointing into it. */
+  mapped = 0;
+  #hpas = new Map<number, number>();
+  readonly #ps: number;
+
+  constructor(mm: MM, ua: number, entries: number) {
+    this.mm = mm;
+    this.ua = ua;
+    this.entries = entries;
+    this.#ps = mm.pageSize;
+    this.size = entries * this.#ps;
+    this.pageShift = Math.log2(this.#ps);
+  }
+
+  /** Pages resolved (pinned) so far. */
+  pinned(): number {
+    return this.#hpas.size;
+  }
+
+  /**
+   * mm_iommu_ua_to_hpa: host physical address of `ua`; -1 when the IOMMU
+   * page (1 << shift) is larger than the backing host page.
+   */
+  uaToHpa(ua: number, shift: number): number {
+    if (shift > this.pageShift) return -1;
+    const off = ua - this.ua;
+    const idx = Math.floor(off / this.#ps);
+    let pa = this.#hpas.get(idx);
+    if (pa === undefined) {
+      pa = this.mm.pin(this.ua + idx * this.#ps, 1, true)[0]!;
+      this.#hpas.set(idx, pa);
+    }
+    return pa + (off % this.#ps);
+  }
+
+  /** Unpin everything (region freed). */
+  unpinAll(): void {
+    this.mm.unpin([...this.#hpas.values()]);
+    this.#hpas.clear();
+  }
+}
+
+const REGISTRY = new WeakMap<MM, MmIommuMem[]>();
+
+/**
+ * Regions registered in an mm.
+ *
+ * @example
+ * ```ts
+ * // mmIommuList(mm).length
+ * ```
+ */
+export function mmIommuList(mm: MM): MmIommuMem[] {
+  let l = REGISTRY.get(mm);
+  if (!l) {
+    l = [];
+    REGISTRY.set(mm, l);
+  }
+  return l;
+}
+
+/**
+ * mm_iommu_get: the region with exactly this ua and size, with a new reference.
+ *
+ * @example
+ * ```ts
+ * // mmIommuGet(mm, ua, entries)
+ * ```
+ */
+export function mmIommuGet(mm: MM, ua: number, entries: number): MmIommuMem | undefined {
+  const m = mmIommuList(mm).find((x) => x.ua === ua && x.entries === entries);
+  if (m) m.used++;
+  return m;
+}
+
+/**
+ * mm_iommu_new: register a new region. EINVAL if it overlaps another,
+ * EFAULT if part of it is not mapped, ENOMEM for zero pages.
+ *
+ * @example
+ * ```ts
+ * // mmIommuNew(mm, ua, entries)
+ * ```
+ */
+export function mmIommuNew(mm: MM, ua: number, entries: number): MmIommuMem {
+  if (entries === 0) throw new Errno(ENOMEM, "zero-sized registration (vzalloc(0))");
+  const size = entries * mm.pageSize;
+  for (const m of mmIommuList(mm)) {
+    if (m.ua < ua + size && ua < m.ua + m.size) throw new Errno(EINVAL, "overlaps a registered region");
+  }
+  if (!mm.accessOk(ua, size, true)) throw new Errno(EFAULT, "range not mapped writable (pin_user_pages fails)");
+  const m = new MmIommuMem(mm, ua, entries);
+  mmIommuList(mm).push(m);
+  return m;
+}
+
+/**
+ * mm_iommu_put: drop a reference; the last one frees the region unless TCEs
+ * still point into it (EBUSY).
+ *
+ * @example
+ * ```ts
+ * // mmIommuPut(mem)
+ * ```
+ */
+export function mmIommuPut(mem: MmIommuMem): void {
+  if (mem.used === 0) throw new Errno(ENOENT);
+  if (mem.used === 1 && mem.mapped > 0) throw new Errno(EBUSY, "region still mapped in a TCE table");
+  mem.used--;
+  if (mem.used > 0) return;
+  const l = mmIommuList(mem.mm);
+  l.splice(l.indexOf(mem), 1);
+  mem.unpinAll();
+}
+
+/**
+ * mm_iommu_lookup: a region containing [ua, ua + size).
+ *
+ * @example
+ * ```ts
+ * // mmIommuLookup(mm, ua, 4096)
+ * ```
+ */
+export function mmIommuLookup(mm: MM, ua: number, size: number): MmIommuMem | undefined {
+  const l = REGISTRY.get(mm);
+  if (!l) return undefined;
+  for (let i = 0; i < l.length; i++) {
+    const m = l[i]!;
+    if (ua >= m.ua && ua + size <= m.ua + m.size) return m;
+  }
+  return undefined;
+}
