@@ -47,7 +47,9 @@ interface UnknownUse {
 }
 
 const didYouMean = (s: string[]) =>
-  s.length === 1 ? `did you mean \`${s[0]}\`?` : `did you mean one of ${s.map((x) => `\`${x}\``).join(", ")}?`;
+  s.length === 1
+    ? `did you mean \`${s[0]}\`?`
+    : `did you mean one of ${s.map((x) => `\`${x}\``).join(", ")}?`;
 
 class Checker {
   readonly diags: Diagnostic[] = [];
@@ -80,7 +82,8 @@ class Checker {
     message: string,
     span: A.Span,
     label: string,
-    extra: { help?: string; notes?: string[]; labels?: Label[]; severity?: "error" | "warning" } = {},
+    extra: { help?: string; notes?: string[]; labels?: Label[]; severity?: "error" | "warning" } =
+      {},
   ): Diagnostic {
     const d: Diagnostic = {
       code,
@@ -109,10 +112,16 @@ class Checker {
         const firstSpan = first?.name.span ?? earlier?.span;
         if (firstSpan) labels.push({ span: firstSpan, message: "first declared here" });
         const kw = first?.keyword.text ?? earlier?.keyword ?? "object";
-        this.report("VT0106", `\`${name}\` is declared twice`, s.name.span, `second declaration of \`${name}\``, {
-          labels,
-          help: `\`${name}\` is already a ${kw}; pick another name`,
-        });
+        this.report(
+          "VT0106",
+          `\`${name}\` is declared twice`,
+          s.name.span,
+          `second declaration of \`${name}\``,
+          {
+            labels,
+            help: `\`${name}\` is already a ${kw}; pick another name`,
+          },
+        );
         continue;
       }
       this.decls.set(name, s);
@@ -124,24 +133,40 @@ class Checker {
     const spec = this.vocab.decls.get(kw);
     if (!spec) {
       const s = suggest(kw, this.vocab.decls.keys());
-      this.report("VT0109", `unknown declaration kind \`${kw}\``, d.keyword.span, "not a known kind", {
-        help: s.length ? didYouMean(s) : `the kinds are ${[...this.vocab.decls.keys()].join(", ")}`,
-      });
+      this.report(
+        "VT0109",
+        `unknown declaration kind \`${kw}\``,
+        d.keyword.span,
+        "not a known kind",
+        {
+          help: s.length
+            ? didYouMean(s)
+            : `the kinds are ${[...this.vocab.decls.keys()].join(", ")}`,
+        },
+      );
       return undefined;
     }
     if (kw !== "device" || !spec.kinds?.length) return spec;
     const what = `device \`${d.name.text}\``;
     if (!d.type) {
       this.report("VT0109", `${what} needs a kind`, d.name.span, "no kind given", {
-        help: `write e.g. \`device ${d.name.text} ${spec.kinds[0]} { … }\`; kinds: ${spec.kinds.join(", ")}`,
+        help: `write e.g. \`device ${d.name.text} ${spec.kinds[0]} { … }\`; kinds: ${
+          spec.kinds.join(", ")
+        }`,
       });
       return undefined;
     }
     if (!spec.kinds.includes(d.type.text)) {
       const s = suggest(d.type.text, spec.kinds);
-      this.report("VT0109", `unknown device kind \`${d.type.text}\``, d.type.span, "not a device kind", {
-        help: s.length ? didYouMean(s) : `the device kinds are ${spec.kinds.join(", ")}`,
-      });
+      this.report(
+        "VT0109",
+        `unknown device kind \`${d.type.text}\``,
+        d.type.span,
+        "not a device kind",
+        {
+          help: s.length ? didYouMean(s) : `the device kinds are ${spec.kinds.join(", ")}`,
+        },
+      );
       return undefined;
     }
     return this.vocab.decls.get(d.type.text) ?? spec;
@@ -154,7 +179,9 @@ class Checker {
     }
     const spec = this.declSpec(d);
     if (!spec) return;
-    const what = d.name.text === d.keyword.text ? d.keyword.text : `${d.keyword.text} \`${d.name.text}\``;
+    const what = d.name.text === d.keyword.text
+      ? d.keyword.text
+      : `${d.keyword.text} \`${d.name.text}\``;
     const seen = new Map<string, A.Property>();
     const misspelt = new Set<string>();
     d.props.forEach((p, i) => {
@@ -162,18 +189,32 @@ class Checker {
       if (!ps) {
         const s = suggest(p.name.text, spec.props.map((x) => x.name));
         if (s.length) misspelt.add(s[0]);
-        this.report("VT0105", `unknown property \`${p.name.text}\` for ${d.keyword.text}`, p.name.span, "unknown property", {
-          help: s.length ? didYouMean(s) : undefined,
-          notes: [`${d.keyword.text} properties: ${spec.props.map((x) => x.name).join(", ") || "none"}`],
-        });
+        this.report(
+          "VT0105",
+          `unknown property \`${p.name.text}\` for ${d.keyword.text}`,
+          p.name.span,
+          "unknown property",
+          {
+            help: s.length ? didYouMean(s) : undefined,
+            notes: [
+              `${d.keyword.text} properties: ${spec.props.map((x) => x.name).join(", ") || "none"}`,
+            ],
+          },
+        );
         return;
       }
       const prev = seen.get(ps.name);
       if (prev && !ps.repeat) {
-        this.report("VT0113", `property \`${ps.name}\` is set twice in ${what}`, p.name.span, "set again here", {
-          labels: [{ span: prev.name.span, message: "first set here" }],
-          help: "remove one of them",
-        });
+        this.report(
+          "VT0113",
+          `property \`${ps.name}\` is set twice in ${what}`,
+          p.name.span,
+          "set again here",
+          {
+            labels: [{ span: prev.name.span, message: "first set here" }],
+            help: "remove one of them",
+          },
+        );
         return;
       }
       seen.set(ps.name, p);
@@ -181,9 +222,15 @@ class Checker {
     });
     for (const ps of spec.props) {
       if (ps.required && !seen.has(ps.name) && !misspelt.has(ps.name)) {
-        this.report("VT0107", `${what} is missing the required property \`${ps.name}\``, d.name.span, `needs \`${ps.name}\``, {
-          help: `add \`${ps.name} ${example(ps)}\` inside the block`,
-        });
+        this.report(
+          "VT0107",
+          `${what} is missing the required property \`${ps.name}\``,
+          d.name.span,
+          `needs \`${ps.name}\``,
+          {
+            help: `add \`${ps.name} ${example(ps)}\` inside the block`,
+          },
+        );
       }
     }
   }
@@ -205,9 +252,15 @@ class Checker {
         : d.span.endLine === p.span.line
         ? "`}`"
         : "the end of the line";
-      this.report("VT0108", `expected a value after \`${name}\`, found ${found}`, p.name.span, "needs a value", {
-        help: `write e.g. \`${name} ${example(ps)}\``,
-      });
+      this.report(
+        "VT0108",
+        `expected a value after \`${name}\`, found ${found}`,
+        p.name.span,
+        "needs a value",
+        {
+          help: `write e.g. \`${name} ${example(ps)}\``,
+        },
+      );
       return;
     }
     const bad = (expected: string) =>
@@ -218,7 +271,11 @@ class Checker {
     switch (ps.type) {
       case "int":
       case "size":
-        if (["String", "Bytes", "Mac", "Bdf", "Path", "Duration", "Struct", "List", "Range"].includes(v.kind)) {
+        if (
+          ["String", "Bytes", "Mac", "Bdf", "Path", "Duration", "Struct", "List", "Range"].includes(
+            v.kind,
+          )
+        ) {
           bad(ps.type === "size" ? "a size (e.g. `4G`)" : "a number");
         } else this.expr(v, {});
         return;
@@ -229,26 +286,39 @@ class Checker {
         if (v.kind !== "Mac") bad("a MAC address (e.g. `52:54:00:12:34:56`)");
         return;
       case "bdf":
-        if (v.kind !== "Bdf" && !(v.kind === "String" && /^(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/.test(v.value))) {
+        if (
+          v.kind !== "Bdf" &&
+          !(v.kind === "String" &&
+            /^(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/.test(v.value))
+        ) {
           bad("a PCI address (e.g. `0000:01:00.0`)");
         }
         return;
       case "bool":
-        if (!(single && BOOL_WORDS.has(single)) && !(v.kind === "Int" && v.value <= 1n)) bad("`true` or `false`");
+        if (!(single && BOOL_WORDS.has(single)) && !(v.kind === "Int" && v.value <= 1n)) {
+          bad("`true` or `false`");
+        }
         return;
       case "ident":
         if (!single) {
-          if (v.kind === "Int" && this.isDeclKeyword(name)) this.objectRef(name, v.raw, v.value.toString(), v.span);
-          else bad("a name");
+          if (v.kind === "Int" && this.isDeclKeyword(name)) {
+            this.objectRef(name, v.raw, v.value.toString(), v.span);
+          } else bad("a name");
           return;
         }
         if (ps.values?.length) {
           if (!ps.values.includes(single)) {
             const s = suggest(single, ps.values);
-            this.report("VT0108", `\`${single}\` is not a valid \`${name}\``, v.span, `unknown ${name}`, {
-              help: s.length ? didYouMean(s) : undefined,
-              notes: [`\`${name}\` is one of: ${ps.values.join(", ")}`],
-            });
+            this.report(
+              "VT0108",
+              `\`${single}\` is not a valid \`${name}\``,
+              v.span,
+              `unknown ${name}`,
+              {
+                help: s.length ? didYouMean(s) : undefined,
+                notes: [`\`${name}\` is one of: ${ps.values.join(", ")}`],
+              },
+            );
           }
         } else if (this.isDeclKeyword(name)) this.objectRef(name, single, single, v.span);
         return;
@@ -263,10 +333,15 @@ class Checker {
 
   /** A property such as `guest vm1` or `group 12` naming another declared object. */
   private objectRef(keyword: string, text: string, alt: string, span: A.Span): void {
-    if (this.decls.has(text) || this.decls.has(alt) || this.opts.declared?.has(text) || this.opts.known?.has(text)) {
+    if (
+      this.decls.has(text) || this.decls.has(alt) || this.opts.declared?.has(text) ||
+      this.opts.known?.has(text)
+    ) {
       return;
     }
-    const same = [...this.decls.values()].filter((d) => d.keyword.text === keyword).map((d) => d.name.text);
+    const same = [...this.decls.values()].filter((d) => d.keyword.text === keyword).map((d) =>
+      d.name.text
+    );
     for (const [n, e] of this.opts.declared ?? []) if (e.keyword === keyword) same.push(n);
     this.unknownName(text, span, { candidates: same, what: `${keyword} \`${text}\`` });
   }
@@ -305,9 +380,15 @@ class Checker {
       case "Include": {
         const r = this.opts.resolveInclude;
         if (r && !r(s.path.value, this.program.file)) {
-          this.report("VT0111", `cannot find the included file \`${s.path.value}\``, s.path.span, "no such file", {
-            help: `paths are relative to the including file (${this.program.file})`,
-          });
+          this.report(
+            "VT0111",
+            `cannot find the included file \`${s.path.value}\``,
+            s.path.span,
+            "no such file",
+            {
+              help: `paths are relative to the including file (${this.program.file})`,
+            },
+          );
         }
         return;
       }
@@ -323,10 +404,16 @@ class Checker {
         if (prior) prior.lines.push(first.span.line);
         else {
           const s2 = suggest(word, [...this.vocab.showTopics, ...this.visible({})]);
-          this.report("VT0112", `unknown show topic \`${word}\``, first.parts[0].span, "not a topic or a name", {
-            help: s2.length ? didYouMean(s2) : undefined,
-            notes: [`topics: ${[...this.vocab.showTopics].sort().join(", ")}`],
-          });
+          this.report(
+            "VT0112",
+            `unknown show topic \`${word}\``,
+            first.parts[0].span,
+            "not a topic or a name",
+            {
+              help: s2.length ? didYouMean(s2) : undefined,
+              notes: [`topics: ${[...this.vocab.showTopics].sort().join(", ")}`],
+            },
+          );
         }
         for (const a of s.args.slice(1)) this.expr(a, { show: true });
         return;
@@ -339,7 +426,8 @@ class Checker {
 
   private isKnown(name: string, ctx: Ctx): boolean {
     for (const sc of this.scopes) if (sc.has(name)) return true;
-    return this.decls.has(name) || PREDECLARED.includes(name) || (this.opts.known?.has(name) ?? false) ||
+    return this.decls.has(name) || PREDECLARED.includes(name) ||
+      (this.opts.known?.has(name) ?? false) ||
       (this.opts.declared?.has(name) ?? false) || this.vocab.constants.has(name) ||
       (ctx.flags?.includes(name) ?? false) || (!!ctx.show && this.vocab.showTopics.has(name));
   }
@@ -372,8 +460,12 @@ class Checker {
     }
     const labels: Label[] = [];
     const near = s.length ? this.decls.get(s[0]) : undefined;
-    if (near && help?.startsWith("did")) labels.push({ span: near.name.span, message: `\`${s[0]}\` declared here` });
-    const notes = o.ctx?.flags?.length ? [`flags valid here: ${o.ctx.flags.join(", ")}`] : undefined;
+    if (near && help?.startsWith("did")) {
+      labels.push({ span: near.name.span, message: `\`${s[0]}\` declared here` });
+    }
+    const notes = o.ctx?.flags?.length
+      ? [`flags valid here: ${o.ctx.flags.join(", ")}`]
+      : undefined;
     const d = this.report("VT0101", `unknown name \`${name}\``, span, "not declared", {
       help,
       labels,
@@ -388,7 +480,9 @@ class Checker {
     switch (e.kind) {
       case "Ref": {
         const first = e.parts[0];
-        if (!ctx.lenient && !this.isKnown(first.text, ctx)) this.unknownName(first.text, first.span, { ctx });
+        if (!ctx.lenient && !this.isKnown(first.text, ctx)) {
+          this.unknownName(first.text, first.span, { ctx });
+        }
         return;
       }
       case "Unary":
@@ -412,9 +506,15 @@ class Checker {
         const spec = this.vocab.builtins.get(e.callee.text);
         if (!spec) {
           const s = suggest(e.callee.text, this.vocab.builtins.keys());
-          this.report("VT0110", `unknown function \`${e.callee.text}\``, e.callee.span, "no such function", {
-            help: s.length ? didYouMean(s) : "see `help functions` for the builtins",
-          });
+          this.report(
+            "VT0110",
+            `unknown function \`${e.callee.text}\``,
+            e.callee.span,
+            "no such function",
+            {
+              help: s.length ? didYouMean(s) : "see `help functions` for the builtins",
+            },
+          );
         }
         this.callArgs(spec, e.callee.text, e.args, ctx);
         return;
@@ -466,10 +566,20 @@ class Checker {
   private field(spec: CallSpec, callName: string, f: A.FieldInit, outer: Ctx): void {
     if (!spec.fields.includes(f.name.text)) {
       const s = suggest(f.name.text, spec.fields);
-      this.report("VT0104", `\`${callName}\` has no field \`${f.name.text}\``, f.name.span, "unknown field", {
-        help: s.length ? didYouMean(s) : spec.fields.length ? undefined : `\`${callName}\` takes positional arguments only`,
-        notes: spec.fields.length ? [`fields: ${spec.fields.join(", ")}`] : undefined,
-      });
+      this.report(
+        "VT0104",
+        `\`${callName}\` has no field \`${f.name.text}\``,
+        f.name.span,
+        "unknown field",
+        {
+          help: s.length
+            ? didYouMean(s)
+            : spec.fields.length
+            ? undefined
+            : `\`${callName}\` takes positional arguments only`,
+          notes: spec.fields.length ? [`fields: ${spec.fields.join(", ")}`] : undefined,
+        },
+      );
       this.expr(f.value, { lenient: true });
       return;
     }
@@ -483,7 +593,7 @@ class Checker {
       return;
     }
     for (const p of args.positional) {
-      if (p.kind === "Struct") for (const f of p.fields) this.field(spec, callName, f, outer);
+      if (p.kind === "Struct") { for (const f of p.fields) this.field(spec, callName, f, outer); }
       else this.expr(p, { flags: spec.fieldFlags?.["*"], lenient: outer.lenient });
     }
     for (const n of args.named) this.field(spec, callName, n, outer);
@@ -524,7 +634,11 @@ function example(ps: PropSpec): string {
  * console.log(check(program, emptyVocabulary()).length); // 0
  * ```
  */
-export function check(program: A.Program, vocab: Vocabulary, opts: CheckOptions = {}): Diagnostic[] {
+export function check(
+  program: A.Program,
+  vocab: Vocabulary,
+  opts: CheckOptions = {},
+): Diagnostic[] {
   try {
     return new Checker(program, vocab, opts).run();
   } catch (e) {

@@ -20,7 +20,9 @@ Deno.test("checker: the spapr-ddw example checks cleanly", async () => {
 });
 
 Deno.test("checker: VT0101 unknown name — did-you-mean, related label, first use only", () => {
-  const ds = run("guest vm1 { memory 1G }\nioctl vm2 KVM_CREATE_VCPU(0)\nshow vm2\nexpect vm2 == 1");
+  const ds = run(
+    "guest vm1 { memory 1G }\nioctl vm2 KVM_CREATE_VCPU(0)\nshow vm2\nexpect vm2 == 1",
+  );
   assert.equal(ds.length, 1);
   const [d] = ds;
   assert.equal(d.code, "VT0101");
@@ -38,9 +40,12 @@ Deno.test("checker: dashed names get the subtraction help", () => {
 
 Deno.test("checker: scopes — let after its statement, for var in its body, REPL known names", () => {
   assert.deepEqual(brief("expect x == 1\nlet x = 1"), ["VT0101 unknown name `x`"]);
-  assert.deepEqual(brief("for i in 0..4 { expect i < 4 }\nexpect i == 0").map((s) => s.split(" |")[0]), [
-    "VT0101 unknown name `i`",
-  ]);
+  assert.deepEqual(
+    brief("for i in 0..4 { expect i < 4 }\nexpect i == 0").map((s) => s.split(" |")[0]),
+    [
+      "VT0101 unknown name `i`",
+    ],
+  );
   assert.deepEqual(brief("expect fd > 0", { known: new Map([["fd", undefined]]) }), []);
   assert.deepEqual(brief("ioctl vmm:/dev/kvm KVM_CREATE_VM(0)\nshow host"), []);
 });
@@ -49,26 +54,40 @@ Deno.test("checker: VT0102 / VT0103 / VT0110 unknown ioctl, hcall, function", ()
   assert.deepEqual(brief("ioctl vmm:/dev/kvm KVM_CREAT_VM(0)"), [
     "VT0102 unknown ioctl `KVM_CREAT_VM` | did you mean `KVM_CREATE_VM`?",
   ]);
-  assert.deepEqual(brief("guest vm1 { memory 1G }\nhcall vm1.cpu0 H_PUT_TC(liobn: 1, tce: TCE_READ)"), [
-    "VT0103 unknown hcall `H_PUT_TC` | did you mean `H_PUT_TCE`?",
+  assert.deepEqual(
+    brief("guest vm1 { memory 1G }\nhcall vm1.cpu0 H_PUT_TC(liobn: 1, tce: TCE_READ)"),
+    [
+      "VT0103 unknown hcall `H_PUT_TC` | did you mean `H_PUT_TCE`?",
+    ],
+  );
+  assert.deepEqual(brief("memrd(vmm, 0)"), [
+    "VT0110 unknown function `memrd` | did you mean `memread`?",
   ]);
-  assert.deepEqual(brief("memrd(vmm, 0)"), ["VT0110 unknown function `memrd` | did you mean `memread`?"]);
 });
 
 Deno.test("checker: VT0104 fields and short flags", () => {
   const pre = "container c0 { iommu type1 }\n";
-  assert.deepEqual(brief(pre + "ioctl c0 VFIO_IOMMU_MAP_DMA({flags: READ | WRITE, vaddr: 0, iova: 0, size: 1M})"), []);
+  assert.deepEqual(
+    brief(pre + "ioctl c0 VFIO_IOMMU_MAP_DMA({flags: READ | WRITE, vaddr: 0, iova: 0, size: 1M})"),
+    [],
+  );
   assert.deepEqual(brief(pre + "ioctl c0 VFIO_IOMMU_MAP_DMA({flag: READ})"), [
     "VT0104 `VFIO_IOMMU_MAP_DMA` has no field `flag` | did you mean `flags`?",
   ]);
   // flags are only names inside their field
-  assert.deepEqual(brief(pre + "ioctl c0 VFIO_IOMMU_MAP_DMA({iova: READ})").map((s) => s.split(" |")[0]), [
-    "VT0101 unknown name `READ`",
-  ]);
+  assert.deepEqual(
+    brief(pre + "ioctl c0 VFIO_IOMMU_MAP_DMA({iova: READ})").map((s) => s.split(" |")[0]),
+    [
+      "VT0101 unknown name `READ`",
+    ],
+  );
   assert.deepEqual(brief("ioctl vmm:/dev/x VHOST_VDPA_SET_STATUS(DRIVER_OK | FEATURES_OK)"), []);
-  assert.deepEqual(brief("guest vm1 { memory 1G }\nhcall vm1.cpu0 H_PUT_TCE(liobn: 1, iova: 0, tce: TCE_WRITE)"), [
-    "VT0104 `H_PUT_TCE` has no field `iova` | did you mean `ioba`?",
-  ]);
+  assert.deepEqual(
+    brief("guest vm1 { memory 1G }\nhcall vm1.cpu0 H_PUT_TCE(liobn: 1, iova: 0, tce: TCE_WRITE)"),
+    [
+      "VT0104 `H_PUT_TCE` has no field `iova` | did you mean `ioba`?",
+    ],
+  );
 });
 
 Deno.test("checker: VT0105 / VT0107 / VT0108 / VT0113 properties", () => {
@@ -97,12 +116,20 @@ Deno.test("checker: VT0105 / VT0107 / VT0108 / VT0113 properties", () => {
 });
 
 Deno.test("checker: object references inside declarations", () => {
-  assert.deepEqual(brief("container c0 {}\ngroup 12 { container c1 }").map((s) => s.split(" |")[0]), [
-    "VT0101 unknown name `c1`",
-  ]);
-  assert.deepEqual(brief("guest vm1 { memory 1G }\nwindow w { guest vm1  group 13  size 1G }").map((s) => s.split(" |")[0]), [
-    "VT0101 unknown name `13`",
-  ]);
+  assert.deepEqual(
+    brief("container c0 {}\ngroup 12 { container c1 }").map((s) => s.split(" |")[0]),
+    [
+      "VT0101 unknown name `c1`",
+    ],
+  );
+  assert.deepEqual(
+    brief("guest vm1 { memory 1G }\nwindow w { guest vm1  group 13  size 1G }").map((s) =>
+      s.split(" |")[0]
+    ),
+    [
+      "VT0101 unknown name `13`",
+    ],
+  );
 });
 
 Deno.test("checker: VT0106 duplicate declarations, also against earlier REPL declarations", () => {
@@ -111,21 +138,37 @@ Deno.test("checker: VT0106 duplicate declarations, also against earlier REPL dec
   assert.equal(ds[0].labels[1].message, "first declared here");
   assert.equal(ds[0].labels[1].span.line, 1);
   const earlier = new Map([["vm1", { keyword: "guest" }]]);
-  assert.deepEqual(run("guest vm1 { memory 1G }", { declared: earlier }).map((d) => d.code), ["VT0106"]);
+  assert.deepEqual(run("guest vm1 { memory 1G }", { declared: earlier }).map((d) => d.code), [
+    "VT0106",
+  ]);
 });
 
 Deno.test("checker: VT0109 device kinds", () => {
-  assert.deepEqual(brief("device n0 vdpa-nett {}"), ["VT0109 unknown device kind `vdpa-nett` | did you mean `vdpa-net`?"]);
-  assert.deepEqual(brief("device n0 {}").map((s) => s.split(" |")[0]), ["VT0109 device `n0` needs a kind"]);
+  assert.deepEqual(brief("device n0 vdpa-nett {}"), [
+    "VT0109 unknown device kind `vdpa-nett` | did you mean `vdpa-net`?",
+  ]);
+  assert.deepEqual(brief("device n0 {}").map((s) => s.split(" |")[0]), [
+    "VT0109 device `n0` needs a kind",
+  ]);
 });
 
 Deno.test("checker: VT0111 include, VT0112 show topic", () => {
-  assert.deepEqual(brief('include "nope.vmt"', { resolveInclude: () => false }).map((s) => s.split(" |")[0]), [
-    "VT0111 cannot find the included file `nope.vmt`",
-  ]);
+  assert.deepEqual(
+    brief('include "nope.vmt"', { resolveInclude: () => false }).map((s) => s.split(" |")[0]),
+    [
+      "VT0111 cannot find the included file `nope.vmt`",
+    ],
+  );
   assert.deepEqual(brief('include "nope.vmt"'), []);
-  assert.deepEqual(brief("show windws").map((s) => s.split(" |")[0]), ["VT0112 unknown show topic `windws`"]);
-  assert.deepEqual(brief("guest vm1 { memory 1G }\nwindow dma32 { guest vm1  size 1G }\nshow tce dma32 0..16\nshow dma32"), []);
+  assert.deepEqual(brief("show windws").map((s) => s.split(" |")[0]), [
+    "VT0112 unknown show topic `windws`",
+  ]);
+  assert.deepEqual(
+    brief(
+      "guest vm1 { memory 1G }\nwindow dma32 { guest vm1  size 1G }\nshow tce dma32 0..16\nshow dma32",
+    ),
+    [],
+  );
 });
 
 Deno.test("checker: names that may come from an include are warnings", () => {
@@ -134,7 +177,10 @@ Deno.test("checker: names that may come from an include are warnings", () => {
 });
 
 Deno.test("checker: one root cause — arguments of an unknown call are not checked", () => {
-  assert.deepEqual(brief("ioctl vmm:/dev/kvm NOPE_NOPE(flags: WHATEVER)").map((s) => s.split(" ")[0]), ["VT0102"]);
+  assert.deepEqual(
+    brief("ioctl vmm:/dev/kvm NOPE_NOPE(flags: WHATEVER)").map((s) => s.split(" ")[0]),
+    ["VT0102"],
+  );
 });
 
 Deno.test("checker: with an empty vocabulary, declarations are not judged", () => {

@@ -23,8 +23,42 @@ export interface Completion {
 }
 
 const STATEMENT_WORDS = KEYWORDS.filter((k) => k !== "in");
-const VALUE_TOKENS = new Set(["DecInt", "HexInt", "BinInt", "BadInt", "Duration", "StringLit", "BytesLit", "Mac", "Bdf", "Path", "Ident", "RParen", "RBracket", "RCurly"]);
-const BINARY = new Set(["OrOr", "AndAnd", "EqEq", "NotEq", "Lt", "LtEq", "Gt", "GtEq", "Pipe", "Caret", "Amp", "Shl", "Shr", "Plus", "Minus", "Star", "Colon", "Dot"]);
+const VALUE_TOKENS = new Set([
+  "DecInt",
+  "HexInt",
+  "BinInt",
+  "BadInt",
+  "Duration",
+  "StringLit",
+  "BytesLit",
+  "Mac",
+  "Bdf",
+  "Path",
+  "Ident",
+  "RParen",
+  "RBracket",
+  "RCurly",
+]);
+const BINARY = new Set([
+  "OrOr",
+  "AndAnd",
+  "EqEq",
+  "NotEq",
+  "Lt",
+  "LtEq",
+  "Gt",
+  "GtEq",
+  "Pipe",
+  "Caret",
+  "Amp",
+  "Shl",
+  "Shr",
+  "Plus",
+  "Minus",
+  "Star",
+  "Colon",
+  "Dot",
+]);
 
 function filterPrefix(items: Iterable<string>, word: string): string[] {
   const all = [...new Set(items)].sort();
@@ -66,7 +100,9 @@ function callSpecAt(toks: IToken[], parenIdx: number, vocab: Vocabulary): CallSp
   const before = toks.slice(0, parenIdx - 1).map(name);
   const kwIdx = Math.max(before.lastIndexOf("Kw_ioctl"), before.lastIndexOf("Kw_hcall"));
   if (kwIdx >= 0 && before.slice(kwIdx).every((n) => n !== "LParen")) {
-    return before[kwIdx] === "Kw_ioctl" ? vocab.ioctls.get(callee.image) : vocab.hcalls.get(callee.image);
+    return before[kwIdx] === "Kw_ioctl"
+      ? vocab.ioctls.get(callee.image)
+      : vocab.hcalls.get(callee.image);
   }
   return vocab.builtins.get(callee.image);
 }
@@ -86,7 +122,9 @@ function argContext(toks: IToken[], open: number): { field?: string; atName: boo
   }
   const seg = toks.slice(start);
   if (seg.length === 0) return { atName: true };
-  if (seg.length >= 2 && isNameTok(seg[0]) && name(seg[1]) === "Colon") return { field: seg[0].image, atName: false };
+  if (seg.length >= 2 && isNameTok(seg[0]) && name(seg[1]) === "Colon") {
+    return { field: seg[0].image, atName: false };
+  }
   return { atName: false };
 }
 
@@ -104,7 +142,12 @@ function argContext(toks: IToken[], open: number): { field?: string; atName: boo
  * console.log(complete("ioctl vmm:/dev/kvm KVM_C", 24, v, [])); // { from: 19, items: ["KVM_CREATE_VM"] }
  * ```
  */
-export function complete(line: string, cursor: number, vocab: Vocabulary, known: Iterable<string>): Completion {
+export function complete(
+  line: string,
+  cursor: number,
+  vocab: Vocabulary,
+  known: Iterable<string>,
+): Completion {
   try {
     return completeInner(line, cursor, vocab, [...known]);
   } catch {
@@ -112,7 +155,12 @@ export function complete(line: string, cursor: number, vocab: Vocabulary, known:
   }
 }
 
-function completeInner(line: string, cursor: number, vocab: Vocabulary, known: string[]): Completion {
+function completeInner(
+  line: string,
+  cursor: number,
+  vocab: Vocabulary,
+  known: string[],
+): Completion {
   const before = line.slice(0, cursor);
   const word = /[A-Za-z_][A-Za-z0-9_-]*$/.exec(before)?.[0] ?? "";
   const from = cursor - word.length;
@@ -133,7 +181,9 @@ function completeInner(line: string, cursor: number, vocab: Vocabulary, known: s
     const rs = refStart(toks, lastIdx);
     if (rs >= 1 && names[rs - 1] === "Kw_hcall") return out(vocab.hcalls.keys());
     if (rs >= 1 && names[rs - 1] === "Kw_ioctl") return out(vocab.ioctls.keys());
-    if (rs >= 3 && names[rs - 1] === "Colon" && names[rs - 3] === "Kw_ioctl") return out(vocab.ioctls.keys());
+    if (rs >= 3 && names[rs - 1] === "Colon" && names[rs - 3] === "Kw_ioctl") {
+      return out(vocab.ioctls.keys());
+    }
     if (names[lastIdx - 1] === "Colon" && names[lastIdx - 3] === "Kw_ioctl") {
       return out(vocab.ioctls.keys());
     }
@@ -149,9 +199,15 @@ function completeInner(line: string, cursor: number, vocab: Vocabulary, known: s
     const ctx = argContext(toks, top.idx);
     if (spec && ctx.atName) {
       const flags = spec.fieldFlags?.["*"] ?? [];
-      return out(spec.fields.length ? [...spec.fields.map((f) => `${f}: `), ...flags] : [...flags, ...general()]);
+      return out(
+        spec.fields.length
+          ? [...spec.fields.map((f) => `${f}: `), ...flags]
+          : [...flags, ...general()],
+      );
     }
-    if (spec && ctx.field) return out([...(spec.fieldFlags?.[ctx.field] ?? []), ...vocab.constants, ...known]);
+    if (spec && ctx.field) {
+      return out([...(spec.fieldFlags?.[ctx.field] ?? []), ...vocab.constants, ...known]);
+    }
     if (spec) return out([...(spec.fieldFlags?.["*"] ?? []), ...general()]);
   }
   if (top && name(top.tok) === "LCurly") {
@@ -161,13 +217,21 @@ function completeInner(line: string, cursor: number, vocab: Vocabulary, known: s
       const spec = callSpecAt(toks, under.idx, vocab);
       const ctx = argContext(toks, top.idx);
       if (spec && ctx.atName) return out(spec.fields.map((f) => `${f}: `));
-      if (spec && ctx.field) return out([...(spec.fieldFlags?.[ctx.field] ?? []), ...vocab.constants, ...known]);
+      if (spec && ctx.field) {
+        return out([...(spec.fieldFlags?.[ctx.field] ?? []), ...vocab.constants, ...known]);
+      }
     }
     // A declaration block: property names (or a property's value).
-    const kw = toks[top.idx - 1] && toks.slice(0, top.idx).reverse().find((t) => DECL_KEYWORDS.includes(t.image));
+    const kw = toks[top.idx - 1] &&
+      toks.slice(0, top.idx).reverse().find((t) => DECL_KEYWORDS.includes(t.image));
     const kwIdx = kw ? toks.lastIndexOf(kw) : -1;
-    if (kw && kwIdx >= 0 && toks.slice(kwIdx + 1, top.idx).every((t) => name(t) === "Ident" || name(t).endsWith("Int"))) {
-      const typeTok = kw.image === "device" && top.idx - kwIdx === 3 ? toks[top.idx - 1].image : undefined;
+    if (
+      kw && kwIdx >= 0 &&
+      toks.slice(kwIdx + 1, top.idx).every((t) => name(t) === "Ident" || name(t).endsWith("Int"))
+    ) {
+      const typeTok = kw.image === "device" && top.idx - kwIdx === 3
+        ? toks[top.idx - 1].image
+        : undefined;
       const spec = (typeTok && vocab.decls.get(typeTok)) || vocab.decls.get(kw.image);
       const props = spec?.props ?? [];
       let atName = true;
@@ -188,8 +252,9 @@ function completeInner(line: string, cursor: number, vocab: Vocabulary, known: s
     }
   }
   if (!spaced && names[lastIdx] === "Dot") return out(known);
-  const atStatementStart = names[lastIdx] === "Semi" || (names[lastIdx] === "LCurly" && stack.length > 0 &&
-    names[0] === "Kw_for");
+  const atStatementStart = names[lastIdx] === "Semi" ||
+    (names[lastIdx] === "LCurly" && stack.length > 0 &&
+      names[0] === "Kw_for");
   if (atStatementStart) return out([...STATEMENT_WORDS, ...general()]);
   return out(general());
 }

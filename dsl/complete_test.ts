@@ -13,7 +13,10 @@ Deno.test("complete: statement keywords at the start of a line", () => {
 });
 
 Deno.test("complete: ioctl and hcall names after their target", () => {
-  assert.deepEqual(at("ioctl vm1 KVM_C"), { from: 10, items: ["KVM_CHECK_EXTENSION", "KVM_CREATE_VCPU", "KVM_CREATE_VM"] });
+  assert.deepEqual(at("ioctl vm1 KVM_C"), {
+    from: 10,
+    items: ["KVM_CHECK_EXTENSION", "KVM_CREATE_VCPU", "KVM_CREATE_VM"],
+  });
   assert.ok(at("ioctl vmm:/dev/kvm ").items.includes("KVM_CREATE_VM"));
   assert.ok(at("ioctl vmm:5 ").items.includes("KVM_CREATE_VM"));
   assert.deepEqual(at("hcall vm1.cpu0 H_P").items, ["H_PUT_TCE"]);
@@ -23,10 +26,16 @@ Deno.test("complete: ioctl and hcall names after their target", () => {
 Deno.test("complete: argument names, then the field's flags", () => {
   assert.deepEqual(at("hcall vm1.cpu0 H_PUT_TCE(").items, ["ioba: ", "liobn: ", "tce: "]);
   assert.deepEqual(at("hcall vm1.cpu0 H_PUT_TCE(liobn: 1, t").items, ["tce: "]);
-  assert.deepEqual(at("hcall vm1.cpu0 H_PUT_TCE(liobn: 1, tce: TCE_").items, ["TCE_READ", "TCE_WRITE"]);
+  assert.deepEqual(at("hcall vm1.cpu0 H_PUT_TCE(liobn: 1, tce: TCE_").items, [
+    "TCE_READ",
+    "TCE_WRITE",
+  ]);
   assert.deepEqual(at("ioctl c0 VFIO_IOMMU_MAP_DMA({fl").items, ["flags: "]);
   assert.deepEqual(at("ioctl c0 VFIO_IOMMU_MAP_DMA({flags: READ | W").items, ["WRITE"]);
-  assert.deepEqual(at("ioctl vmm:/dev/vhost-vdpa-0 VHOST_VDPA_SET_STATUS(DRIVER").items, ["DRIVER", "DRIVER_OK"]);
+  assert.deepEqual(at("ioctl vmm:/dev/vhost-vdpa-0 VHOST_VDPA_SET_STATUS(DRIVER").items, [
+    "DRIVER",
+    "DRIVER_OK",
+  ]);
 });
 
 Deno.test("complete: show topics and names", () => {

@@ -102,8 +102,16 @@ class Layout {
     if (s.kind === "Decl") return this.decl(s, depth);
     if (s.kind === "For") {
       const head = `for ${s.var.text} in ${printRangeStart(s.from)}..${printExpr(s.to)}`;
-      if (!s.body.length && !this.hasCommentIn(s.span)) return this.leaf(head + " {}", s.span, depth);
-      return this.block(head, s.to.span.endLine, s.span, s.body.map((b) => this.stmtItem(b)), depth);
+      if (!s.body.length && !this.hasCommentIn(s.span)) {
+        return this.leaf(head + " {}", s.span, depth);
+      }
+      return this.block(
+        head,
+        s.to.span.endLine,
+        s.span,
+        s.body.map((b) => this.stmtItem(b)),
+        depth,
+      );
     }
     this.leaf(printSimpleStmt(s) ?? "", s.span, depth);
   }
@@ -119,7 +127,9 @@ class Layout {
     if (oneLine || (!d.props.length && !this.hasCommentIn(d.span))) {
       if (!d.props.length) return this.leaf(head + " {}", d.span, depth);
       // A valueless property followed by another needs `;`, or the next name would read as its value.
-      const props = d.props.map((p, i) => printProperty(p) + (!p.value && i < d.props.length - 1 ? ";" : ""));
+      const props = d.props.map((p, i) =>
+        printProperty(p) + (!p.value && i < d.props.length - 1 ? ";" : "")
+      );
       return this.leaf(`${head} { ${props.join("  ")} }`, d.span, depth);
     }
     const headLine = (d.type ?? d.name).span.endLine;

@@ -11,7 +11,9 @@ const fmt = (src: string) => {
 
 Deno.test("format: canonical spacing, one statement per line", () => {
   assert.equal(
-    fmt("let x=1|2;expect x==1|2   \nhcall vm1.cpu0 H_PUT_TCE(liobn:1,ioba:i<<12,tce:0)=>H_SUCCESS"),
+    fmt(
+      "let x=1|2;expect x==1|2   \nhcall vm1.cpu0 H_PUT_TCE(liobn:1,ioba:i<<12,tce:0)=>H_SUCCESS",
+    ),
     "let x = 1 | 2\nexpect x == 1 | 2\nhcall vm1.cpu0 H_PUT_TCE(liobn: 1, ioba: i << 12, tce: 0) => H_SUCCESS\n",
   );
   assert.equal(fmt("let m = f({a:1,b:[1,2,],})"), "let m = f({a: 1, b: [1, 2]})\n");
@@ -21,10 +23,19 @@ Deno.test("format: canonical spacing, one statement per line", () => {
 
 Deno.test("format: declarations keep their one-line or multi-line shape", () => {
   assert.equal(fmt("guest vm1 {vcpus 2 memory 4G}"), "guest vm1 { vcpus 2  memory 4G }\n");
-  assert.equal(fmt("guest vm1 {\n vcpus 2; memory 4G\n    nested }"), "guest vm1 {\n  vcpus 2\n  memory 4G\n  nested\n}\n");
+  assert.equal(
+    fmt("guest vm1 {\n vcpus 2; memory 4G\n    nested }"),
+    "guest vm1 {\n  vcpus 2\n  memory 4G\n  nested\n}\n",
+  );
   assert.equal(fmt("guest vm1 { nested; vcpus 1 }"), "guest vm1 { nested;  vcpus 1 }\n");
-  assert.equal(fmt("host {arch ppc64le}\ncontainer c0 { }"), "host { arch ppc64le }\ncontainer c0 {}\n");
-  assert.equal(fmt("device net0 vdpa-net { mac 52:54:00:12:34:56 }"), "device net0 vdpa-net { mac 52:54:00:12:34:56 }\n");
+  assert.equal(
+    fmt("host {arch ppc64le}\ncontainer c0 { }"),
+    "host { arch ppc64le }\ncontainer c0 {}\n",
+  );
+  assert.equal(
+    fmt("device net0 vdpa-net { mac 52:54:00:12:34:56 }"),
+    "device net0 vdpa-net { mac 52:54:00:12:34:56 }\n",
+  );
 });
 
 Deno.test("format: for bodies are indented", () => {
@@ -36,7 +47,8 @@ Deno.test("format: for bodies are indented", () => {
 });
 
 Deno.test("format: comments kept — own-line, trailing, inside blocks; blank lines collapsed", () => {
-  const src = "# head\n\n\n\nguest vm1 {   # the guest\n  vcpus 2   # two\n\n\n  # mem\n  memory 4G\n  # end\n}  # after\nlet x = 1 # one\n# tail\n";
+  const src =
+    "# head\n\n\n\nguest vm1 {   # the guest\n  vcpus 2   # two\n\n\n  # mem\n  memory 4G\n  # end\n}  # after\nlet x = 1 # one\n# tail\n";
   const want =
     "# head\n\nguest vm1 {  # the guest\n  vcpus 2  # two\n\n  # mem\n  memory 4G\n  # end\n}  # after\nlet x = 1  # one\n# tail\n";
   assert.equal(fmt(src), want);
@@ -44,7 +56,8 @@ Deno.test("format: comments kept — own-line, trailing, inside blocks; blank li
 });
 
 Deno.test("format: literals keep their raw text", () => {
-  const src = 'let a = [0x1_000, 0b11, 4K, 10ms, "a\\tb", x"de ad", 52:54:00:12:34:56, 01:00.0, /dev/kvm]\n';
+  const src =
+    'let a = [0x1_000, 0b11, 4K, 10ms, "a\\tb", x"de ad", 52:54:00:12:34:56, 01:00.0, /dev/kvm]\n';
   assert.equal(fmt(src), src);
 });
 
@@ -58,6 +71,9 @@ Deno.test("format: the spapr-ddw example round-trips and is idempotent", async (
   const src = await Deno.readTextFile(new URL("./testdata/spapr_ddw.vmt", import.meta.url));
   const once = fmt(src);
   assert.equal(fmt(once), once);
-  assert.deepEqual(stripSpans(parse(once, "t").program.body), stripSpans(parse(src, "t").program.body));
+  assert.deepEqual(
+    stripSpans(parse(once, "t").program.body),
+    stripSpans(parse(src, "t").program.body),
+  );
   assert.equal(formatProgram(parse(src, "t").program), once);
 });

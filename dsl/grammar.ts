@@ -634,7 +634,9 @@ export class TopoGrammar extends EmbeddedActionsParser {
       // `-` at the start of a new line begins a new statement (`-x`), not a subtraction.
       GATE: () => this.LA(1).tokenType !== P.Minus || this.sameLine(this.LA(0), this.LA(1)),
       DEF: () => {
-        const op = this.OR([{ ALT: () => this.CONSUME(P.Plus) }, { ALT: () => this.CONSUME(P.Minus) }]);
+        const op = this.OR([{ ALT: () => this.CONSUME(P.Plus) }, {
+          ALT: () => this.CONSUME(P.Minus),
+        }]);
         const r = this.SUBRULE2(this.mult);
         l = this.ACTION(() => this.bin(op, l, r));
       },

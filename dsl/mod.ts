@@ -30,7 +30,7 @@ export {
 } from "./diagnostic.ts";
 export { allCodes, codeTitle, registerCode } from "./codes.ts";
 export { editDistance, suggest } from "./suggest.ts";
-export { format, type FormatResult, formatProgram } from "./formatter.ts";
+export { format, formatProgram, type FormatResult } from "./formatter.ts";
 export { printExpr } from "./printer.ts";
-export { type Completion, complete } from "./complete.ts";
+export { complete, type Completion } from "./complete.ts";
 export { DECL_KEYWORDS, KEYWORDS } from "./tokens.ts";

@@ -64,7 +64,9 @@ function resync(tokens: IToken[], start: number, err: number): number {
   let depth = 0;
   for (let i = start; i < tokens.length; i++) {
     const t = tokens[i];
-    if (i > start && i >= err && depth <= 0 && startsStatement(t) && firstOnLine(tokens, i)) return i;
+    if (i > start && i >= err && depth <= 0 && startsStatement(t) && firstOnLine(tokens, i)) {
+      return i;
+    }
     if (t.tokenType === P.LCurly) depth++;
     else if (t.tokenType === P.RCurly) depth--;
   }

@@ -15,7 +15,9 @@ const expr = (src: string): A.Expr => {
 };
 /** Fully parenthesised rendering, to check precedence. */
 const tree = (e: A.Expr): string =>
-  e.kind === "Binary" ? `(${tree(e.left)} ${e.op} ${tree(e.right)})` : e.kind === "Unary"
+  e.kind === "Binary"
+    ? `(${tree(e.left)} ${e.op} ${tree(e.right)})`
+    : e.kind === "Unary"
     ? `(${e.op}${tree(e.operand)})`
     : printExpr(e);
 const errors = (src: string) => parse(src, "t.vmt").diagnostics.map((d) => d.message);
@@ -25,20 +27,43 @@ Deno.test("parser: the spapr-ddw example parses cleanly", async () => {
   const r = parse(src, "spapr-ddw.vmt");
   assert.deepEqual(r.diagnostics, []);
   assert.deepEqual(r.program.body.map((s) => s.kind), [
-    "Decl", "Decl", "Decl", "Decl", "Decl", "Decl", "ExprStmt", "ExprStmt", "ExprStmt", "Let", "Expect", "Let",
-    "Let", "ExprStmt", "Let", "For", "Show", "Show", "Advance", "ExprStmt", "Expect", "Include",
+    "Decl",
+    "Decl",
+    "Decl",
+    "Decl",
+    "Decl",
+    "Decl",
+    "ExprStmt",
+    "ExprStmt",
+    "ExprStmt",
+    "Let",
+    "Expect",
+    "Let",
+    "Let",
+    "ExprStmt",
+    "Let",
+    "For",
+    "Show",
+    "Show",
+    "Advance",
+    "ExprStmt",
+    "Expect",
+    "Include",
   ]);
   assert.equal(r.program.comments.length, 2);
 });
 
 Deno.test("parser: declarations — names, numeric names, kinds, unnamed host, flags, separators", () => {
   const [h, g, grp, dev, one] = body(
-    "host { arch ppc64le }\nguest vm1 { vcpus 2; memory 4G, nested }\ngroup 12 { container c0  device \"0001:01:00.0\" }\n" +
+    'host { arch ppc64le }\nguest vm1 { vcpus 2; memory 4G, nested }\ngroup 12 { container c0  device "0001:01:00.0" }\n' +
       "device net0 vdpa-net {\n  mac 52:54:00:12:34:56\n  queues 1\n}\nwindow w { guest vm1  group 12 }",
   ) as A.Decl[];
   assert.equal(h.name.text, "host");
   assert.deepEqual(h.name.span, h.keyword.span);
-  assert.deepEqual(g.props.map((p) => [p.name.text, p.value?.kind]), [["vcpus", "Int"], ["memory", "Int"], [
+  assert.deepEqual(g.props.map((p) => [p.name.text, p.value?.kind]), [["vcpus", "Int"], [
+    "memory",
+    "Int",
+  ], [
     "nested",
     undefined,
   ]]);
@@ -59,7 +84,17 @@ Deno.test("parser: let, expect, show (same line only), advance, for, include, ex
   const s = body(
     'let x = 1\nexpect x == 1\nshow tce dma32 0..16\nshow\nwindows\nadvance 10ms\nfor i in 0..4 { show i }\ninclude "c.vmt"\nmemread(vm1, 0, 4) => x"00"',
   );
-  assert.deepEqual(s.map((x) => x.kind), ["Let", "Expect", "Show", "Show", "ExprStmt", "Advance", "For", "Include", "ExprStmt"]);
+  assert.deepEqual(s.map((x) => x.kind), [
+    "Let",
+    "Expect",
+    "Show",
+    "Show",
+    "ExprStmt",
+    "Advance",
+    "For",
+    "Include",
+    "ExprStmt",
+  ]);
   const show = s[2] as A.Show;
   assert.deepEqual(show.args.map((a) => a.kind), ["Ref", "Ref", "Range"]);
   assert.equal((s[3] as A.Show).args.length, 0);
@@ -90,7 +125,12 @@ Deno.test("parser: primaries — struct, list, call, ref, ioctl targets, hcall, 
   const call = expr("memread(vm1, addr: 0x1000)") as A.Call;
   assert.equal(call.args.positional.length, 1);
   assert.equal(call.args.named[0].name.text, "addr");
-  assert.deepEqual((expr("info.ddw.group.0") as A.Ref).parts.map((p) => p.text), ["info", "ddw", "group", "0"]);
+  assert.deepEqual((expr("info.ddw.group.0") as A.Ref).parts.map((p) => p.text), [
+    "info",
+    "ddw",
+    "group",
+    "0",
+  ]);
   const t = (src: string) => (expr(src) as A.IoctlExpr).target;
   assert.equal(t("ioctl vmm:/dev/kvm KVM_GET_API_VERSION()").kind, "ProcPath");
   assert.equal(t("ioctl vmm:5 KVM_CREATE_VM(0)").kind, "ProcFd");
@@ -108,7 +148,14 @@ Deno.test("parser: literal values are exact", () => {
   assert.equal((expr("0xffff_ffff_ffff_ffff") as A.IntLit).value, 0xffff_ffff_ffff_ffffn);
   assert.equal((expr("64G") as A.IntLit).value, 64n << 30n);
   assert.equal((expr("01:00.0") as A.BdfLit).value, "0000:01:00.0");
-  assert.deepEqual([...(expr("52:54:00:12:34:56") as A.MacLit).value], [0x52, 0x54, 0, 0x12, 0x34, 0x56]);
+  assert.deepEqual([...(expr("52:54:00:12:34:56") as A.MacLit).value], [
+    0x52,
+    0x54,
+    0,
+    0x12,
+    0x34,
+    0x56,
+  ]);
   assert.equal((expr('"a\\x41\\"\\t"') as A.StringLit).value, 'aA"\t');
 });
 
@@ -130,18 +177,30 @@ Deno.test("parser: a leading `-` on a new line starts a new statement", () => {
 });
 
 Deno.test("parser: syntax errors in domain words, one per root cause", () => {
-  assert.deepEqual(errors("guest vm1 vcpus 2 }"), ["expected `{` to open the block of guest `vm1`, found `vcpus`"]);
-  assert.deepEqual(errors("guest vm1 { memory = }"), ["expected a value after `memory`, found `=`"]);
-  assert.deepEqual(errors("ioctl vm1"), ["expected an ioctl name after the target `vm1`, found the end of input"]);
-  assert.deepEqual(errors("hcall vm1.cpu0 (1)"), ["expected an hcall name after the vCPU `vm1.cpu0`, found `(`"]);
+  assert.deepEqual(errors("guest vm1 vcpus 2 }"), [
+    "expected `{` to open the block of guest `vm1`, found `vcpus`",
+  ]);
+  assert.deepEqual(errors("guest vm1 { memory = }"), [
+    "expected a value after `memory`, found `=`",
+  ]);
+  assert.deepEqual(errors("ioctl vm1"), [
+    "expected an ioctl name after the target `vm1`, found the end of input",
+  ]);
+  assert.deepEqual(errors("hcall vm1.cpu0 (1)"), [
+    "expected an hcall name after the vCPU `vm1.cpu0`, found `(`",
+  ]);
   assert.deepEqual(errors("let x = 1 +"), ["expected a value after `+`, found the end of input"]);
   assert.deepEqual(errors("a == b == c"), ["comparisons do not chain: unexpected `==`"]);
   assert.deepEqual(errors("}"), ["unexpected `}` — no block is open here"]);
   assert.deepEqual(errors("for i 0..4 {}"), ["expected `in` after `for i`, found `0`"]);
-  assert.deepEqual(errors("include common"), ["expected a quoted file name after `include`, found `common`"]);
+  assert.deepEqual(errors("include common"), [
+    "expected a quoted file name after `include`, found `common`",
+  ]);
   assert.deepEqual(errors("let = 1"), ["expected a variable name after `let`, found `=`"]);
   assert.deepEqual(errors("f(a b)"), ["expected `,` or `)` in the arguments of `f`, found `b`"]);
-  for (const m of errors("guest { } ioctl ( ] )")) assert.doesNotMatch(m, /Expecting|token of type|-->/);
+  for (const m of errors("guest { } ioctl ( ] )")) {
+    assert.doesNotMatch(m, /Expecting|token of type|-->/);
+  }
 });
 
 Deno.test("parser: unclosed block — related label at the opening brace, recovery at the next declaration", () => {
@@ -157,7 +216,10 @@ Deno.test("parser: unclosed block — related label at the opening brace, recove
 });
 
 Deno.test("parser: resynchronises after an error and keeps later statements", () => {
-  const r = parse("let a = (1 +\nlet b = 2\nguest vm1 {\n  vcpus = 2\n  memory 4G\n}\nlet c = 3", "t.vmt");
+  const r = parse(
+    "let a = (1 +\nlet b = 2\nguest vm1 {\n  vcpus = 2\n  memory 4G\n}\nlet c = 3",
+    "t.vmt",
+  );
   assert.equal(r.diagnostics.length, 2);
   assert.deepEqual(r.program.body.map((s) => (s as A.Let).name?.text), ["b", "c"]);
 });

@@ -206,7 +206,9 @@ export function printSimpleStmt(s: A.Stmt): string | undefined {
     case "Advance":
       return `advance ${printExpr(s.amount)}`;
     case "Show":
-      return ["show", ...s.args.map((a) => printExpr(a, a.kind === "Range" ? 0 : PRIMARY))].join(" ");
+      return ["show", ...s.args.map((a) => printExpr(a, a.kind === "Range" ? 0 : PRIMARY))].join(
+        " ",
+      );
     case "Include":
       return `include ${s.path.raw}`;
     case "ExprStmt":

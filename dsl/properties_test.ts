@@ -17,7 +17,11 @@ Deno.test("property: formatProgram(ast) parses back to the same AST", () => {
     fc.property(arbProgram, (p) => {
       const text = formatProgram(p);
       const r = parse(text, "gen.vmt");
-      assert.deepEqual(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message), [], text);
+      assert.deepEqual(
+        r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message),
+        [],
+        text,
+      );
       assert.deepEqual(stripSpans(r.program.body), stripSpans(p.body), text);
     }),
     RUNS,
@@ -37,9 +41,43 @@ Deno.test("property: format is idempotent on generated programs", () => {
 const soup = fc.array(
   fc.constantFrom(
     ...KEYWORDS,
-    "{", "}", "(", ")", "[", "]", ",", ":", ";", ".", "..", "=>", "=", "==", "<", "<<", "|", "&", "-", "!",
-    "vm1", "x", "0x10", "4K", "10ms", '"s"', '"open', 'x"de"', "52:54:00:12:34:56", "01:00.0", "/dev/kvm",
-    "# c", "\n", " ", "@", "H_PUT_TCE", "vmm:5",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ":",
+    ";",
+    ".",
+    "..",
+    "=>",
+    "=",
+    "==",
+    "<",
+    "<<",
+    "|",
+    "&",
+    "-",
+    "!",
+    "vm1",
+    "x",
+    "0x10",
+    "4K",
+    "10ms",
+    '"s"',
+    '"open',
+    'x"de"',
+    "52:54:00:12:34:56",
+    "01:00.0",
+    "/dev/kvm",
+    "# c",
+    "\n",
+    " ",
+    "@",
+    "H_PUT_TCE",
+    "vmm:5",
   ),
   { maxLength: 40 },
 ).map((xs) => xs.join(" "));
@@ -66,7 +104,11 @@ Deno.test("property: formatting parsed token soups keeps their AST", () => {
       const r = parse(text, "f.vmt");
       if (r.diagnostics.some((d) => d.severity === "error")) return;
       const out = format(text, "f.vmt").output;
-      assert.deepEqual(stripSpans(parse(out, "f.vmt").program.body), stripSpans(r.program.body), out);
+      assert.deepEqual(
+        stripSpans(parse(out, "f.vmt").program.body),
+        stripSpans(r.program.body),
+        out,
+      );
       assert.equal(format(out, "f.vmt").output, out);
     }),
     { numRuns: 300 },

@@ -39,7 +39,7 @@ Deno.test("repl: a bad statement prints a diagnostic and the session goes on (DE
     "guest vm1 { vcpus 1 }\nioctl vm9 KVM_GET_API_VERSION()\nioctl vmm:/dev/kvm KVM_GET_API_VERSION()\n",
   );
   assert.match(r.stdout, /unknown name `vm9`/);
-  assert.match(r.stdout, /--> <repl>:1:7/);
+  assert.match(r.stdout, /--> <repl#2>:1:7/);
   const after = r.stdout.slice(r.stdout.indexOf("unknown name"));
   assert.match(after, /^= 12$/m, "the next statement still runs");
   assert.equal(r.code, 1, "piped input with a failed entry exits 1, like a script");

@@ -25,16 +25,41 @@ const anyName = fc.constantFrom(...IDENTS, ...KEYWORDS);
 const hex2 = (n: number) => n.toString(16).padStart(2, "0");
 
 const intLit: fc.Arbitrary<A.Expr> = fc.oneof(
-  fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v): A.Expr => ({ kind: "Int", value: v, raw: v.toString(), span: S })),
-  fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v): A.Expr => ({ kind: "Int", value: v, raw: "0x" + v.toString(16), span: S })),
-  fc.integer({ min: 0, max: 4096 }).map((n): A.Expr => ({ kind: "Int", value: BigInt(n) << 10n, raw: `${n}K`, span: S })),
-  fc.integer({ min: 0, max: 15 }).map((n): A.Expr => ({ kind: "Int", value: BigInt(n), raw: "0b" + n.toString(2), span: S })),
+  fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v): A.Expr => ({
+    kind: "Int",
+    value: v,
+    raw: v.toString(),
+    span: S,
+  })),
+  fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v): A.Expr => ({
+    kind: "Int",
+    value: v,
+    raw: "0x" + v.toString(16),
+    span: S,
+  })),
+  fc.integer({ min: 0, max: 4096 }).map((n): A.Expr => ({
+    kind: "Int",
+    value: BigInt(n) << 10n,
+    raw: `${n}K`,
+    span: S,
+  })),
+  fc.integer({ min: 0, max: 15 }).map((n): A.Expr => ({
+    kind: "Int",
+    value: BigInt(n),
+    raw: "0b" + n.toString(2),
+    span: S,
+  })),
 );
-const stringLit = fc.array(fc.constantFrom("a", "Z", " ", '"', "\\", "\n", "\t", "é", "#", "{"), { maxLength: 6 })
+const stringLit = fc.array(fc.constantFrom("a", "Z", " ", '"', "\\", "\n", "\t", "é", "#", "{"), {
+  maxLength: 6,
+})
   .map((cs): A.StringLit => {
     const value = cs.join("");
     const raw = '"' +
-      value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\t/g, "\\t") + '"';
+      value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(
+        /\t/g,
+        "\\t",
+      ) + '"';
     return { kind: "String", value, raw, span: S };
   });
 const pathLit = fc.constantFrom("/dev/kvm", "/dev/vhost-vdpa-0", "/dev/vfio/12", "/x.y")
@@ -60,7 +85,11 @@ const leafNoPath: fc.Arbitrary<A.Expr> = fc.oneof(
     raw: [...b].map(hex2).join(":"),
     span: S,
   })),
-  fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 31 }), fc.integer({ min: 0, max: 7 }))
+  fc.tuple(
+    fc.integer({ min: 0, max: 255 }),
+    fc.integer({ min: 0, max: 31 }),
+    fc.integer({ min: 0, max: 7 }),
+  )
     .map(([b, d, f]): A.Expr => {
       const raw = `${hex2(b)}:${hex2(d)}.${f}`;
       return { kind: "Bdf", value: canonicalBdf(raw), raw, span: S };
@@ -68,11 +97,31 @@ const leafNoPath: fc.Arbitrary<A.Expr> = fc.oneof(
   fc.tuple(ident, fc.array(fc.oneof(anyName, fc.constantFrom("0", "12")), { maxLength: 2 }))
     .map(([h, t]): A.Ref => ({ kind: "Ref", parts: [h, ...t].map(nm), span: S })),
 );
-const leaf: fc.Arbitrary<A.Expr> = fc.oneof({ weight: 6, arbitrary: leafNoPath }, { weight: 1, arbitrary: pathLit });
+const leaf: fc.Arbitrary<A.Expr> = fc.oneof({ weight: 6, arbitrary: leafNoPath }, {
+  weight: 1,
+  arbitrary: pathLit,
+});
 const refArb = fc.tuple(ident, fc.array(anyName, { maxLength: 2 }))
   .map(([h, t]): A.Ref => ({ kind: "Ref", parts: [h, ...t].map(nm), span: S }));
 
-const BINOPS: A.BinaryOp[] = ["||", "&&", "==", "!=", "<", "<=", ">", ">=", "|", "^", "&", "<<", ">>", "+", "-", "*"];
+const BINOPS: A.BinaryOp[] = [
+  "||",
+  "&&",
+  "==",
+  "!=",
+  "<",
+  "<=",
+  ">",
+  ">=",
+  "|",
+  "^",
+  "&",
+  "<<",
+  ">>",
+  "+",
+  "-",
+  "*",
+];
 
 /** Expressions (no Range), depth-limited. */
 export const arbExpr: fc.Arbitrary<A.Expr> = fc.letrec<{ e: A.Expr; args: A.Args }>((tie) => ({
@@ -93,7 +142,12 @@ export const arbExpr: fc.Arbitrary<A.Expr> = fc.letrec<{ e: A.Expr; args: A.Args
         span: S,
       })),
     fc.array(tie("e"), { maxLength: 3 }).map((items): A.Expr => ({ kind: "List", items, span: S })),
-    fc.tuple(ident, tie("args")).map(([c, args]): A.Expr => ({ kind: "Call", callee: nm(c), args, span: S })),
+    fc.tuple(ident, tie("args")).map(([c, args]): A.Expr => ({
+      kind: "Call",
+      callee: nm(c),
+      args,
+      span: S,
+    })),
     fc.tuple(
       fc.oneof(
         refArb.map((ref): A.Target => ({ kind: "RefTarget", ref, span: S })),
@@ -110,7 +164,10 @@ export const arbExpr: fc.Arbitrary<A.Expr> = fc.letrec<{ e: A.Expr; args: A.Args
     fc.tuple(fc.constantFrom("vmm"), fc.oneof(pathLit, stringLit))
       .map(([p, path]): A.Expr => ({ kind: "Open", process: nm(p), path, span: S })),
   ),
-  args: fc.tuple(fc.array(tie("e"), { maxLength: 2 }), fc.array(fc.tuple(anyName, tie("e")), { maxLength: 2 }))
+  args: fc.tuple(
+    fc.array(tie("e"), { maxLength: 2 }),
+    fc.array(fc.tuple(anyName, tie("e")), { maxLength: 2 }),
+  )
     .map(([positional, named]): A.Args => ({
       positional,
       named: named.map(([n, value]) => ({ name: nm(n), value, span: S })),
@@ -137,7 +194,9 @@ const arbDecl: fc.Arbitrary<A.Stmt> = fc.tuple(
     kind: "Decl",
     keyword: nm(kw),
     name: nm(name),
-    props: props.map(([n, value]) => (value ? { name: nm(n), value, span: S } : { name: nm(n), span: S })),
+    props: props.map((
+      [n, value],
+    ) => (value ? { name: nm(n), value, span: S } : { name: nm(n), span: S })),
     span: S,
   };
   if (kw === "device" && type) d.type = nm(type);
@@ -146,13 +205,26 @@ const arbDecl: fc.Arbitrary<A.Stmt> = fc.tuple(
 
 const simpleStmt: fc.Arbitrary<A.Stmt> = fc.oneof(
   arbDecl,
-  fc.tuple(ident, arbExpr).map(([n, value]): A.Stmt => ({ kind: "Let", name: nm(n), value, span: S })),
+  fc.tuple(ident, arbExpr).map(([n, value]): A.Stmt => ({
+    kind: "Let",
+    name: nm(n),
+    value,
+    span: S,
+  })),
   arbExpr.map((cond): A.Stmt => ({ kind: "Expect", cond, span: S })),
   arbExpr.map((amount): A.Stmt => ({ kind: "Advance", amount, span: S })),
   fc.array(
     fc.oneof(
       { weight: 3, arbitrary: arbExpr },
-      { weight: 1, arbitrary: fc.tuple(arbExpr, arbExpr).map(([from, to]): A.Expr => ({ kind: "Range", from, to, span: S })) },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(arbExpr, arbExpr).map(([from, to]): A.Expr => ({
+          kind: "Range",
+          from,
+          to,
+          span: S,
+        })),
+      },
     ),
     { maxLength: 3 },
   ).map((args): A.Stmt => ({ kind: "Show", args, span: S })),

@@ -28,7 +28,10 @@ const decls: DeclSpec[] = [
     ],
   },
   { keyword: "process", props: [{ name: "comm", type: "string" }] },
-  { keyword: "container", props: [{ name: "iommu", type: "ident", values: ["type1", "spapr-tce-v2"] }] },
+  {
+    keyword: "container",
+    props: [{ name: "iommu", type: "ident", values: ["type1", "spapr-tce-v2"] }],
+  },
   {
     keyword: "group",
     numericName: true,
@@ -51,11 +54,18 @@ const decls: DeclSpec[] = [
   {
     keyword: "device",
     kinds: ["vdpa-net", "vfio-pci"],
-    props: [{ name: "mac", type: "mac" }, { name: "queues", type: "int" }, { name: "bdf", type: "bdf" }],
+    props: [{ name: "mac", type: "mac" }, { name: "queues", type: "int" }, {
+      name: "bdf",
+      type: "bdf",
+    }],
   },
 ];
 
-const call = (name: string, fields: string[] = [], fieldFlags?: Record<string, string[]>): [string, CallSpec] => [
+const call = (
+  name: string,
+  fields: string[] = [],
+  fieldFlags?: Record<string, string[]>,
+): [string, CallSpec] => [
   name,
   fieldFlags ? { name, fields, fieldFlags } : { name, fields },
 ];
@@ -73,12 +83,16 @@ export function testVocabulary(): Vocabulary {
   return {
     decls: new Map(decls.map((d) => [d.keyword, d])),
     ioctls: new Map([
-      call("VHOST_VDPA_SET_STATUS", [], { "*": ["ACKNOWLEDGE", "DRIVER", "DRIVER_OK", "FEATURES_OK"] }),
+      call("VHOST_VDPA_SET_STATUS", [], {
+        "*": ["ACKNOWLEDGE", "DRIVER", "DRIVER_OK", "FEATURES_OK"],
+      }),
       call("VHOST_VDPA_GET_STATUS"),
       call("KVM_CREATE_VM"),
       call("KVM_CREATE_VCPU"),
       call("KVM_CHECK_EXTENSION"),
-      call("VFIO_IOMMU_MAP_DMA", ["argsz", "flags", "vaddr", "iova", "size"], { flags: ["READ", "WRITE"] }),
+      call("VFIO_IOMMU_MAP_DMA", ["argsz", "flags", "vaddr", "iova", "size"], {
+        flags: ["READ", "WRITE"],
+      }),
     ]),
     hcalls: new Map([
       call("H_PUT_TCE", ["liobn", "ioba", "tce"], { tce: ["TCE_READ", "TCE_WRITE"] }),

@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { EBUSY, EFAULT, EINVAL, ENODEV, ENOSPC, ENOTTY, ENXIO, EPERM } from "../../include/uapi/asm-generic/errno.ts";
+import { EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOSPC, ENOTTY, ENXIO, EPERM } from "../../include/uapi/asm-generic/errno.ts";
 import {
   VFIO_CHECK_EXTENSION,
   VFIO_EXT,
@@ -181,7 +181,6 @@ function removeWindow(c: TceContainer, start: bigint): void {
   const num = c.findTable(start);
   if (num < 0) throw new Errno(EINVAL, `no window at 0x${start.toString(16)}`);
   const tbl = c.tables[num]!;
-  tceIommuClear(c, tbl, tbl.offset, tbl.size === 0 ? 0 : 0);
   for (const [e, ua] of tbl.clearAll()) unuseOldRaw(c, tbl, e, ua);
   for (const g of c.groups) tg(g).unsetWindow(num);
   c.tables[num] = undefined;
@@ -308,7 +307,7 @@ function ioctl(c: TceContainer, cmd: number, arg: bigint): number {
     const ps = BigInt(k.config.pageSize);
     if (vaddr % ps || size % ps) throw new Errno(EINVAL, "not page aligned");
     const mem = c.prereg.find((m) => BigInt(m.ua) === vaddr && BigInt(m.size) === size);
-    if (!mem) throw new Errno(ENOENT_, "region not registered by this container");
+    if (!mem) throw new Errno(ENOENT, "region not registered by this container");
     mmIommuPut(mem);
     c.prereg = c.prereg.filter((m) => m !== mem);
     return 0;
@@ -341,8 +340,6 @@ function ioctl(c: TceContainer, cmd: number, arg: bigint): number {
   }
   throw new Errno(ENOTTY);
 }
-
-const ENOENT_ = 2;
 
 function checkExt(ext: number): number {
   switch (BigInt(ext)) {
