@@ -6,7 +6,7 @@
  * ```ts
  * import { lex } from "./lexer.ts";
  * const r = lex("guest vm1 { memory 4G }  # small", "t.vmt");
- * console.log(r.tokens.length, r.comments[0].text); // 5 "# small"
+ * console.log(r.tokens.length, r.comments[0].text); // 6 "# small"
  * ```
  * @module
  */
@@ -28,7 +28,15 @@ import {
   StringUnterminated,
 } from "./tokens.ts";
 
-/** The one lexer instance (construction analyses every pattern once). */
+/**
+ * The one lexer instance (construction analyses every pattern once).
+ *
+ * @example
+ * ```ts
+ * import { topoLexer } from "./lexer.ts";
+ * console.log(topoLexer.tokenize("let x = 1").tokens.length); // 4
+ * ```
+ */
 export const topoLexer: Lexer = new Lexer(allTokens, {
   ensureOptimizations: true,
   positionTracking: "full",

@@ -203,5 +203,13 @@ export function canonicalBdf(raw: string): string {
   return s.length === 7 ? `0000:${s}` : s;
 }
 
-/** The PCI address pattern, exact. */
+/**
+ * The PCI address pattern, exact.
+ *
+ * @example
+ * ```ts
+ * import { BDF_RE } from "./literals.ts";
+ * console.log(BDF_RE.test("0000:01:00.0")); // true
+ * ```
+ */
 export const BDF_RE: RegExp = /^(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;

@@ -33,7 +33,15 @@ const PREC: Record<A.BinaryOp, number> = {
   "*": 9,
 };
 const UNARY = 10;
-/** Precedence a primary expression needs (used for show arguments, ranges, fds). */
+/**
+ * Precedence a primary expression needs (used for show arguments, ranges, fds).
+ *
+ * @example
+ * ```ts
+ * import { PRIMARY } from "./printer.ts";
+ * console.log(PRIMARY); // 11
+ * ```
+ */
 export const PRIMARY = 11;
 
 function precOf(e: A.Expr): number {

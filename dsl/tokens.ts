@@ -14,111 +14,295 @@ import { createToken, Lexer, type TokenType } from "chevrotain";
 
 const NOT_WORD = "(?![A-Za-z0-9_])";
 
-/** Category: anything usable as a plain name (identifiers and keywords). */
+/**
+ * Category: anything usable as a plain name (identifiers and keywords).
+ *
+ * @example
+ * ```ts
+ * import { AnyName } from "./tokens.ts";
+ * console.log(AnyName.name); // "AnyName"
+ * ```
+ */
 export const AnyName: TokenType = createToken({ name: "AnyName", pattern: Lexer.NA });
-/** Category: the declaration keywords (host, guest, …). */
+/**
+ * Category: the declaration keywords (host, guest, …).
+ *
+ * @example
+ * ```ts
+ * import { DeclKw } from "./tokens.ts";
+ * console.log(DeclKw.name); // "DeclKw"
+ * ```
+ */
 export const DeclKw: TokenType = createToken({ name: "DeclKw", pattern: Lexer.NA });
-/** Category: every integer form. */
+/**
+ * Category: every integer form.
+ *
+ * @example
+ * ```ts
+ * import { Int } from "./tokens.ts";
+ * console.log(Int.name); // "Int"
+ * ```
+ */
 export const Int: TokenType = createToken({ name: "Int", pattern: Lexer.NA, label: "a number" });
-/** Category: string literals, terminated or not. */
+/**
+ * Category: string literals, terminated or not.
+ *
+ * @example
+ * ```ts
+ * import { Str } from "./tokens.ts";
+ * console.log(Str.name); // "Str"
+ * ```
+ */
 export const Str: TokenType = createToken({ name: "Str", pattern: Lexer.NA, label: "a string" });
-/** Category: byte strings, terminated or not. */
+/**
+ * Category: byte strings, terminated or not.
+ *
+ * @example
+ * ```ts
+ * import { Bytes } from "./tokens.ts";
+ * console.log(Bytes.name); // "Bytes"
+ * ```
+ */
 export const Bytes: TokenType = createToken({
   name: "Bytes",
   pattern: Lexer.NA,
   label: "a byte string",
 });
-/** Category: comparison operators. */
+/**
+ * Category: comparison operators.
+ *
+ * @example
+ * ```ts
+ * import { CmpOp } from "./tokens.ts";
+ * console.log(CmpOp.name); // "CmpOp"
+ * ```
+ */
 export const CmpOp: TokenType = createToken({ name: "CmpOp", pattern: Lexer.NA });
-/** Category: `<<` and `>>`. */
+/**
+ * Category: `<<` and `>>`.
+ *
+ * @example
+ * ```ts
+ * import { ShiftOp } from "./tokens.ts";
+ * console.log(ShiftOp.name); // "ShiftOp"
+ * ```
+ */
 export const ShiftOp: TokenType = createToken({ name: "ShiftOp", pattern: Lexer.NA });
-/** Category: `+` and `-`. */
+/**
+ * Category: `+` and `-`.
+ *
+ * @example
+ * ```ts
+ * import { AddOp } from "./tokens.ts";
+ * console.log(AddOp.name); // "AddOp"
+ * ```
+ */
 export const AddOp: TokenType = createToken({ name: "AddOp", pattern: Lexer.NA });
-/** Category: unary operators `-`, `~`, `!`. */
+/**
+ * Category: unary operators `-`, `~`, `!`.
+ *
+ * @example
+ * ```ts
+ * import { UnaryOp } from "./tokens.ts";
+ * console.log(UnaryOp.name); // "UnaryOp"
+ * ```
+ */
 export const UnaryOp: TokenType = createToken({ name: "UnaryOp", pattern: Lexer.NA });
 
-/** Whitespace and newlines, skipped. */
+/**
+ * Whitespace and newlines, skipped.
+ *
+ * @example
+ * ```ts
+ * import { WhiteSpace } from "./tokens.ts";
+ * console.log(WhiteSpace.name); // "WhiteSpace"
+ * ```
+ */
 export const WhiteSpace: TokenType = createToken({
   name: "WhiteSpace",
   pattern: /[ \t\r\n\f\v]+/,
   group: Lexer.SKIPPED,
   line_breaks: true,
 });
-/** `# …` to the end of the line, kept in the `comments` group. */
+/**
+ * `# …` to the end of the line, kept in the `comments` group.
+ *
+ * @example
+ * ```ts
+ * import { Comment } from "./tokens.ts";
+ * console.log(Comment.name); // "Comment"
+ * ```
+ */
 export const Comment: TokenType = createToken({
   name: "Comment",
   pattern: /#[^\n\r]*/,
   group: "comments",
 });
 
-/** `52:54:00:12:34:56`. */
+/**
+ * `52:54:00:12:34:56`.
+ *
+ * @example
+ * ```ts
+ * import { Mac } from "./tokens.ts";
+ * console.log(Mac.name); // "Mac"
+ * ```
+ */
 export const Mac: TokenType = createToken({
   name: "Mac",
   pattern: new RegExp(`[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}(?![0-9A-Za-z_:])`),
   label: "a MAC address",
 });
-/** `0001:01:00.0` or `01:00.0`. */
+/**
+ * `0001:01:00.0` or `01:00.0`.
+ *
+ * @example
+ * ```ts
+ * import { Bdf } from "./tokens.ts";
+ * console.log(Bdf.name); // "Bdf"
+ * ```
+ */
 export const Bdf: TokenType = createToken({
   name: "Bdf",
   pattern: new RegExp(`(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]${NOT_WORD}`),
   label: "a PCI address",
 });
-/** `x"de ad be ef"`. */
+/**
+ * `x"de ad be ef"`.
+ *
+ * @example
+ * ```ts
+ * import { BytesLit } from "./tokens.ts";
+ * console.log(BytesLit.name); // "BytesLit"
+ * ```
+ */
 export const BytesLit: TokenType = createToken({
   name: "BytesLit",
   pattern: /x"[^"\n\r]*"/,
   categories: [Bytes],
 });
-/** `x"de ad` with no closing quote. */
+/**
+ * `x"de ad` with no closing quote.
+ *
+ * @example
+ * ```ts
+ * import { BytesUnterminated } from "./tokens.ts";
+ * console.log(BytesUnterminated.name); // "BytesUnterminated"
+ * ```
+ */
 export const BytesUnterminated: TokenType = createToken({
   name: "BytesUnterminated",
   pattern: /x"[^"\n\r]*/,
   categories: [Bytes],
 });
-/** `"…"`. */
+/**
+ * `"…"`.
+ *
+ * @example
+ * ```ts
+ * import { StringLit } from "./tokens.ts";
+ * console.log(StringLit.name); // "StringLit"
+ * ```
+ */
 export const StringLit: TokenType = createToken({
   name: "StringLit",
   pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*"/,
   categories: [Str],
 });
-/** `"…` with no closing quote on its line. */
+/**
+ * `"…` with no closing quote on its line.
+ *
+ * @example
+ * ```ts
+ * import { StringUnterminated } from "./tokens.ts";
+ * console.log(StringUnterminated.name); // "StringUnterminated"
+ * ```
+ */
 export const StringUnterminated: TokenType = createToken({
   name: "StringUnterminated",
   pattern: /"(?:[^"\\\n\r]|\\[^\n\r])*\\?/,
   categories: [Str],
 });
-/** `10ms`, `5s`, `100us`, `7ns`. */
+/**
+ * `10ms`, `5s`, `100us`, `7ns`.
+ *
+ * @example
+ * ```ts
+ * import { Duration } from "./tokens.ts";
+ * console.log(Duration.name); // "Duration"
+ * ```
+ */
 export const Duration: TokenType = createToken({
   name: "Duration",
   pattern: new RegExp(`[0-9][0-9_]*(?:ns|us|ms|s)${NOT_WORD}`),
   label: "a duration",
 });
-/** `0x1000`. */
+/**
+ * `0x1000`.
+ *
+ * @example
+ * ```ts
+ * import { HexInt } from "./tokens.ts";
+ * console.log(HexInt.name); // "HexInt"
+ * ```
+ */
 export const HexInt: TokenType = createToken({
   name: "HexInt",
   pattern: new RegExp(`0[xX][0-9a-fA-F_]+${NOT_WORD}`),
   categories: [Int],
 });
-/** `0b1010`. */
+/**
+ * `0b1010`.
+ *
+ * @example
+ * ```ts
+ * import { BinInt } from "./tokens.ts";
+ * console.log(BinInt.name); // "BinInt"
+ * ```
+ */
 export const BinInt: TokenType = createToken({
   name: "BinInt",
   pattern: new RegExp(`0[bB][01_]+${NOT_WORD}`),
   categories: [Int],
 });
-/** `4096`, `1_000`, `4K`, `1G`. */
+/**
+ * `4096`, `1_000`, `4K`, `1G`.
+ *
+ * @example
+ * ```ts
+ * import { DecInt } from "./tokens.ts";
+ * console.log(DecInt.name); // "DecInt"
+ * ```
+ */
 export const DecInt: TokenType = createToken({
   name: "DecInt",
   pattern: new RegExp(`[0-9][0-9_]*[KMGTPE]?${NOT_WORD}`),
   categories: [Int],
 });
-/** A number followed by letters that make no number (`4Kb`, `0x`); reported by the lexer. */
+/**
+ * A number followed by letters that make no number (`4Kb`, `0x`); reported by the lexer.
+ *
+ * @example
+ * ```ts
+ * import { BadInt } from "./tokens.ts";
+ * console.log(BadInt.name); // "BadInt"
+ * ```
+ */
 export const BadInt: TokenType = createToken({
   name: "BadInt",
   pattern: /[0-9][A-Za-z0-9_]*/,
   categories: [Int],
 });
 
-/** Identifiers; internal dashes allowed (`vdpa-net`, `spapr-tce-v2`). */
+/**
+ * Identifiers; internal dashes allowed (`vdpa-net`, `spapr-tce-v2`).
+ *
+ * @example
+ * ```ts
+ * import { Ident } from "./tokens.ts";
+ * console.log(Ident.name); // "Ident"
+ * ```
+ */
 export const Ident: TokenType = createToken({
   name: "Ident",
   pattern: /[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z][A-Za-z0-9_]*)*/,
@@ -136,7 +320,15 @@ function keyword(word: string, decl = false): TokenType {
   });
 }
 
-/** The declaration keywords, by word. */
+/**
+ * The declaration keywords, by word.
+ *
+ * @example
+ * ```ts
+ * import { DECL_KEYWORDS } from "./tokens.ts";
+ * console.log(DECL_KEYWORDS[0]); // "host"
+ * ```
+ */
 export const DECL_KEYWORDS: readonly string[] = [
   "host",
   "guest",
@@ -146,7 +338,15 @@ export const DECL_KEYWORDS: readonly string[] = [
   "window",
   "device",
 ];
-/** Every keyword, by word (declaration keywords first). */
+/**
+ * Every keyword, by word (declaration keywords first).
+ *
+ * @example
+ * ```ts
+ * import { KEYWORDS } from "./tokens.ts";
+ * console.log(KEYWORDS.includes("ioctl")); // true
+ * ```
+ */
 export const KEYWORDS: readonly string[] = [
   ...DECL_KEYWORDS,
   "let",
@@ -160,12 +360,28 @@ export const KEYWORDS: readonly string[] = [
   "open",
   "in",
 ];
-/** Keyword token types, by word. */
+/**
+ * Keyword token types, by word.
+ *
+ * @example
+ * ```ts
+ * import { Kw } from "./tokens.ts";
+ * console.log(Kw.guest.name); // "Kw_guest"
+ * ```
+ */
 export const Kw: Readonly<Record<string, TokenType>> = Object.fromEntries(
   KEYWORDS.map((w) => [w, keyword(w, DECL_KEYWORDS.includes(w))]),
 );
 
-/** `/dev/kvm`, `/dev/vhost-vdpa-0`. */
+/**
+ * `/dev/kvm`, `/dev/vhost-vdpa-0`.
+ *
+ * @example
+ * ```ts
+ * import { Path } from "./tokens.ts";
+ * console.log(Path.name); // "Path"
+ * ```
+ */
 export const Path: TokenType = createToken({
   name: "Path",
   pattern: /\/[A-Za-z0-9_.\-/]+/,
@@ -220,7 +436,15 @@ export const P = {
   Star: punct("Star", "*"),
 } as const;
 
-/** Every token type in lexing order (first match wins, so longer forms come first). */
+/**
+ * Every token type in lexing order (first match wins, so longer forms come first).
+ *
+ * @example
+ * ```ts
+ * import { allTokens } from "./tokens.ts";
+ * console.log(allTokens.length > 50); // true
+ * ```
+ */
 export const allTokens: TokenType[] = [
   WhiteSpace,
   Comment,

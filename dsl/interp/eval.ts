@@ -11,17 +11,11 @@
  * ```
  * @module
  */
-import type { Args, Expr, FieldInit, HcallExpr, IoctlExpr, Ref, Span, Target } from "../ast.ts";
+import type { Args, Expr, HcallExpr, IoctlExpr, Ref, Span } from "../ast.ts";
 import { suggest } from "../suggest.ts";
 import { RuntimeError } from "./errors.ts";
 import { constantValue, shortNames } from "../../stdlib/vocabulary.ts";
-import { BuiltinError } from "../../stdlib/core_builtins.ts";
 import { errnoName, strerror } from "../../runtime/include/uapi/asm-generic/errno.ts";
-import { hcallName } from "../../runtime/arch/powerpc/include/asm/hvcall.ts";
-import { kvmppcGuestHcall } from "../../runtime/arch/powerpc/kvm/book3s_hv.ts";
-import { Errno } from "../../runtime/kernel/errno.ts";
-import type { Kernel } from "../../runtime/kernel/kernel.ts";
-import { SYSCALL_UNFINISHED } from "../../runtime/kernel/kernel.ts";
 import type {
   EnumSet,
   FieldInputRecord,
@@ -29,17 +23,8 @@ import type {
   StructDef,
   StructValue,
 } from "../../runtime/kernel/layout.ts";
-import type { Process } from "../../runtime/kernel/process.ts";
-import type { HcallDef, IoctlDef } from "../../runtime/kernel/uapi.ts";
-import { ioctlNumber } from "../../runtime/kernel/uapi.ts";
-import { uapi } from "../../runtime/kernel/uapi_registry.ts";
-import { KVM_RUN } from "../../runtime/include/uapi/linux/kvm.ts";
-import type { KvmVcpu } from "../../runtime/virt/kvm/kvm_host.ts";
-import { kvmVcpuKick } from "../../runtime/virt/kvm/kvm_main.ts";
-import { marshal } from "../../runtime/vmm/marshal.ts";
-import { builtins } from "../../runtime/vmm/registry.ts";
-import { hex, kindOf, Obj, Rec, type Value, valuesEqual } from "../../runtime/vmm/value.ts";
-import type { Vmm, VmmVcpu } from "../../runtime/vmm/vmm.ts";
+import { hex, kindOf, Rec, type Value, valuesEqual } from "../../runtime/vmm/value.ts";
+import type { Vmm } from "../../runtime/vmm/vmm.ts";
 
 /** What the evaluator needs from its session. */
 export interface Env {
@@ -47,6 +32,14 @@ export interface Env {
   vars: Map<string, Value>;
   print(line: string): void;
   echo: boolean;
+}
+
+/** The evaluation of calls: ioctl, hcall, open, builtins. */
+export interface CallHandlers {
+  ioctl(ev: Evaluator, e: IoctlExpr): CallOutcome;
+  hcall(ev: Evaluator, e: HcallExpr): CallOutcome;
+  open(ev: Evaluator, procName: string, path: string, pspan: Span, span: Span): Value;
+  call(ev: Evaluator, name: string, args: Args, span: Span, nameSpan: Span): Value;
 }
 
 /** The outcome of an ioctl or hcall: the raw return and the expression's value. */
@@ -95,8 +88,12 @@ export class Evaluator {
   /** The outcome of the last ioctl/hcall evaluated (for `=> RESULT`). */
   last: CallOutcome | undefined;
 
-  constructor(env: Env) {
+  /** How calls are carried out (calls.ts; injected to keep imports one-way). */
+  readonly calls: CallHandlers;
+
+  constructor(env: Env, calls: CallHandlers) {
     this.env = env;
+    this.calls = calls;
   }
 
   /** Evaluate one expression. */
@@ -268,10 +265,16 @@ export class Evaluator {
     return v!;
   }
 
-  #withScope<T>(set: FlagSet | EnumSet | undefined, f: () => T): T {
+  /** Evaluate with the short names of a flag/enum set in scope. */
+  withScope<T>(set: FlagSet | EnumSet | undefined, f: () => T): T {
     if (!set) return f();
+    return this.withNames(new Map(("bits" in set ? set.bits : set.values).map(([n, v]) => [n, v])), f);
+  }
+
+  /** Evaluate with extra short names in scope. */
+  withNames<T>(names: Map<string, bigint>, f: () => T): T {
     const prev = this.#scope;
-    this.#scope = new Map(("bits" in set ? set.bits : set.values).map(([n, v]) => [n, v]));
+    this.#scope = names;
     try {
       return f();
     } finally {
@@ -279,385 +282,20 @@ export class Evaluator {
     }
   }
 
-  /** Evaluate struct-literal fields against a struct layout (flags scoped per field). */
-  structInput(def: StructDef, fields: readonly FieldInit[], span: Span): FieldInputRecord {
-    const out: FieldInputRecord = {};
-    const names = [...def.fields.map((f) => f.name), ...(def.tail ? [def.tail.name] : [])];
-    for (const fi of fields) {
-      const fd = def.fields.find((f) => f.name === fi.name.text);
-      if (!fd && def.tail?.name !== fi.name.text) {
-        const s = suggest(fi.name.text, names);
-        throw new RuntimeError(
-          "VT0204",
-          `struct ${def.name} has no field \`${fi.name.text}\``,
-          fi.name.span,
-          {
-            help: s.length ? `did you mean \`${s[0]}\`?` : `its fields are: ${names.join(", ")}`,
-          },
-        );
-      }
-      const v = this.#withScope(
-        fd?.flags ?? fd?.enum,
-        () => this.#fieldValue(fi.value, fd ? undefined : def.tail?.elem),
-      );
-      out[fi.name.text] = toFieldInput(v, fi.value.span);
-    }
-    void span;
-    return out;
-  }
-
-  #fieldValue(e: Expr, tailElem: StructDef | string | undefined): Value {
-    if (e.kind === "List" && tailElem && typeof tailElem !== "string") {
-      return e.items.map((it) =>
-        it.kind === "Struct"
-          ? new Rec(this.structInput(tailElem, it.fields, it.span) as never)
-          : this.eval(it)
-      );
-    }
-    return this.eval(e);
-  }
-
-  #argsToInput(
-    def: IoctlDef,
-    args: Args,
-  ): bigint | string | FieldInputRecord | Uint8Array | undefined {
-    const a = def.arg;
-    if (a.kind === "struct") {
-      const pos = args.positional[0];
-      if (pos && pos.kind === "Struct") return this.structInput(a.struct, pos.fields, pos.span);
-      if (pos) {
-        const v = this.eval(pos);
-        if (v instanceof Rec) return toFieldInput(v, pos.span) as FieldInputRecord;
-        if (v instanceof Uint8Array) return v;
-        return this.int(v, pos.span);
-      }
-      return this.structInput(a.struct, args.named, args.span);
-    }
-    if (args.named.length) {
-      const n = args.named[0]!;
-      if (
-        args.named.length > 1 || (a.kind !== "value" && a.kind !== "ptr") ||
-        (a.name && n.name.text !== a.name)
-      ) {
-        throw new RuntimeError("VT0204", `${def.name} takes ${describeArg(def)}`, n.name.span);
-      }
-    }
-    const e = args.positional[0] ?? args.named[0]?.value;
-    if (!e) return undefined;
-    const set = a.kind === "value" || a.kind === "ptr" ? a.flags ?? a.enum : undefined;
-    const v = this.#withScope(set, () => this.eval(e));
-    if (a.kind === "string") {
-      if (typeof v !== "string") {
-        throw new RuntimeError("VT0204", `${def.name} takes a string, found ${kindOf(v)}`, e.span);
-      }
-      return v;
-    }
-    return this.int(v, e.span);
-  }
-
-  /** Resolve an ioctl target to (process, fd). */
-  target(t: Target): { proc: Process; fd: number; vcpu?: VmmVcpu } {
-    const vmm = this.env.vmm(t.span);
-    if (t.kind === "ProcPath" || t.kind === "ProcFd") {
-      const po = vmm.objects.get(t.process.text);
-      if (!(po instanceof Obj) || po.kind !== "process") {
-        throw new RuntimeError("VT0208", `\`${t.process.text}\` is not a process`, t.process.span, {
-          help: "the VMM process is `vmm`; declare others with `process NAME { uid 1000 }`",
-        });
-      }
-      const proc = po.impl as Process;
-      if (t.kind === "ProcFd") return { proc, fd: Number(this.int(this.eval(t.fd), t.fd.span)) };
-      const fd = proc.fdByPath(t.path.value);
-      if (fd === undefined) {
-        throw new RuntimeError(
-          "VT0208",
-          `${proc.comm} has no fd open on ${t.path.value}`,
-          t.path.span,
-          {
-            help: `open it first: \`let fd = open ${t.process.text} ${t.path.value}\``,
-          },
-        );
-      }
-      return { proc, fd };
-    }
-    const v = this.ref(t.ref);
-    if (typeof v === "bigint") return { proc: vmm.proc, fd: Number(v) };
-    if (v instanceof Obj) {
-      const impl = v.impl as { fd?: number; vmfd?: number };
-      const fd = impl.fd ?? impl.vmfd;
-      if (typeof fd === "number") {
-        return { proc: vmm.proc, fd, ...(v.kind === "vcpu" ? { vcpu: v.impl as VmmVcpu } : {}) };
-      }
-    }
-    throw new RuntimeError("VT0208", `cannot issue an ioctl on ${kindOf(v)}`, t.span, {
-      help: "a target is a declared object (vm1, vm1.cpu0, c0…), PROC:/dev/path or PROC:fd",
-    });
-  }
-
   ioctl(e: IoctlExpr): CallOutcome {
-    const def = uapi.ioctls.get(e.name.text);
-    if (!def) {
-      const s = suggest(e.name.text, [...uapi.ioctls.keys()]);
-      throw new RuntimeError("VT0205", `unknown ioctl \`${e.name.text}\``, e.name.span, {
-        ...(s.length ? { help: `did you mean \`${s[0]}\`?` } : {}),
-      });
-    }
-    const vmm = this.env.vmm(e.span);
-    const k: Kernel = vmm.kernel;
-    const { proc, fd, vcpu } = this.target(e.target);
-    const input = this.#argsToInput(def, e.args);
-    // A vCPU the VMM runs: KVM_RUN from the script would block on vcpu->mutex;
-    // any other vCPU ioctl is done the way QEMU does it: kick the vCPU out of
-    // the guest, run the ioctl, let the thread re-enter.
-    let kicked: KvmVcpu | undefined;
-    if (vcpu) {
-      const kv = vmm.kvmVcpu(vcpu);
-      if (def === KVM_RUN) {
-        if (kv.inGuest) {
-          throw new RuntimeError(
-            "VT0201",
-            `${kv.label} is already in KVM_RUN in the VMM's vCPU thread`,
-            e.span,
-            {
-              help:
-                "a second KVM_RUN would wait on vcpu->mutex; guest actions (hcall, memwrite…) run it",
-            },
-          );
-        }
-        const r = vmm.runVcpu(vcpu, KVM_RUN);
-        const ret = r === SYSCALL_UNFINISHED ? 0n : BigInt(r);
-        return {
-          kind: "ioctl",
-          ret,
-          value: ret,
-          retText: r === SYSCALL_UNFINISHED
-            ? "0 (the vCPU is now in the guest)"
-            : ioctlRetText(ret),
-          echo: "",
-        };
-      }
-      if (kv.inGuest && kvmVcpuKick(kv)) kicked = kv;
-    }
-    let ret: number;
-    let out: StructValue | bigint | undefined;
-    try {
-      const m = marshal(proc, def, input);
-      try {
-        ret = k.ioctl(proc, fd, ioctlNumber(def, k.arch), m.arg);
-        out = ret >= 0 ? m.readBack() : undefined;
-      } finally {
-        m.release();
-      }
-    } catch (err) {
-      if (err instanceof TypeError || err instanceof RangeError) {
-        throw new RuntimeError("VT0204", err.message, e.args.span);
-      }
-      throw err;
-    } finally {
-      if (kicked && vcpu) vmm.runVcpu(vcpu, KVM_RUN);
-    }
-    const r = BigInt(ret);
-    let value: Value = r;
-    if (
-      out !== undefined && def.arg.kind !== "none" && def.arg.kind !== "value" &&
-      def.arg.kind !== "string"
-    ) {
-      if (def.arg.kind === "struct" && def.arg.io !== "in") {
-        value = structToRec(out as StructValue, def.arg.struct);
-      } else if (def.arg.kind === "ptr" && def.arg.io !== "in") value = out as bigint;
-    }
-    return { kind: "ioctl", ret: r, value, retText: ioctlRetText(r), echo: "" };
+    return this.calls.ioctl(this, e);
   }
 
   hcall(e: HcallExpr): CallOutcome {
-    const def: HcallDef | undefined = uapi.hcalls.get(e.name.text);
-    if (!def) {
-      const s = suggest(e.name.text, [...uapi.hcalls.keys()]);
-      throw new RuntimeError("VT0205", `unknown hypercall \`${e.name.text}\``, e.name.span, {
-        ...(s.length ? { help: `did you mean \`${s[0]}\`?` } : {}),
-      });
-    }
-    const vmm = this.env.vmm(e.span);
-    const v = this.ref(e.vcpu);
-    if (!(v instanceof Obj) || v.kind !== "vcpu") {
-      throw new RuntimeError(
-        "VT0208",
-        `hcall needs a vCPU (like vm1.cpu0), found ${kindOf(v)}`,
-        e.vcpu.span,
-      );
-    }
-    if (vmm.kernel.arch !== "ppc64le") {
-      throw new RuntimeError(
-        "VT0208",
-        `${def.name} is a PAPR hypercall; this host is ${vmm.kernel.arch}`,
-        e.span,
-        {
-          help: "declare `host { arch ppc64le }`",
-        },
-      );
-    }
-    const args = def.args.map(() => 0n);
-    e.args.positional.forEach((p, i) => {
-      if (i >= def.args.length) {
-        throw new RuntimeError("VT0204", `${def.name} takes ${def.args.length} arguments`, p.span);
-      }
-      args[i] = this.#withScope(def.args[i]!.flags, () => this.int(this.eval(p), p.span));
-    });
-    for (const n of e.args.named) {
-      const i = def.args.findIndex((a) => a.name === n.name.text);
-      if (i < 0) {
-        const s = suggest(n.name.text, def.args.map((a) => a.name));
-        throw new RuntimeError(
-          "VT0204",
-          `${def.name} has no argument \`${n.name.text}\``,
-          n.name.span,
-          {
-            help: s.length
-              ? `did you mean \`${s[0]}\`?`
-              : `arguments: ${def.args.map((a) => a.name).join(", ")}`,
-          },
-        );
-      }
-      args[i] = this.#withScope(
-        def.args[i]!.flags,
-        () => this.int(this.eval(n.value), n.value.span),
-      );
-    }
-    const kv = vmm.kvmVcpu(v.impl as VmmVcpu);
-    let out;
-    try {
-      out = kvmppcGuestHcall(kv, def.nr, args.map((a) => BigInt.asUintN(64, a)));
-    } catch (err) {
-      if (err instanceof Errno) {
-        throw new RuntimeError(
-          "VT0201",
-          `${kv.label} cannot make a hypercall: ${err.message}`,
-          e.vcpu.span,
-          {
-            help:
-              "the VMM starts vCPUs in KVM_RUN when the guest is declared (unless `start false`)",
-          },
-        );
-      }
-      throw err;
-    }
-    const ret = BigInt.asIntN(64, out.ret);
-    const argText = def.args.map((a, i) => `${a.name}=${hex(args[i]!)}`).join(", ");
-    const rets = (def.rets ?? []).map((n, i) => `${n}=${hex(out.rets[i] ?? 0n)}`);
-    const where = out.where === "kernel" ? "handled in KVM" : "exit to VMM: KVM_EXIT_PAPR_HCALL";
-    const echo = `${kv.label}: ${def.name}(${argText}) = ${hcallName(ret)}${
-      rets.length ? `, ${rets.join(", ")}` : ""
-    }  (${where})`;
-    if (vmm.kernel.trace.enabled) vmm.kernel.trace.emit(echo);
-    const value: Value = def.rets?.length === 1 ? out.rets[0] ?? 0n : ret;
-    return { kind: "hcall", ret, value, retText: hcallName(ret), echo };
+    return this.calls.hcall(this, e);
   }
 
   open(procName: string, path: string, pspan: Span, span: Span): Value {
-    const vmm = this.env.vmm(span);
-    const po = vmm.objects.get(procName);
-    if (!(po instanceof Obj) || po.kind !== "process") {
-      throw new RuntimeError("VT0208", `\`${procName}\` is not a process`, pspan);
-    }
-    const r = vmm.kernel.open(po.impl as Process, path);
-    if (r < 0) {
-      throw new RuntimeError("VT0201", `open("${path}") = ${ioctlRetText(BigInt(r))}`, span, {
-        help: `device nodes now: ${[...vmm.kernel.devices.keys()].sort().join(", ")}`,
-      });
-    }
-    return BigInt(r);
+    return this.calls.open(this, procName, path, pspan, span);
   }
 
   call(name: string, args: Args, span: Span, nameSpan: Span): Value {
-    const b = builtins.get(name);
-    if (!b) {
-      const s = suggest(name, [...builtins.keys()]);
-      throw new RuntimeError("VT0205", `unknown function \`${name}\``, nameSpan, {
-        ...(s.length ? { help: `did you mean \`${s[0]}\`?` } : {}),
-      });
-    }
-    const flags = (p: string): Map<string, bigint> | undefined => {
-      const names = b.fieldFlags?.[p] ?? b.fieldFlags?.["*"];
-      if (!names) return undefined;
-      const m = new Map<string, bigint>();
-      for (const n of names) {
-        const c = constantValue(n) ?? [...uapi.constants].find(([k]) => k.endsWith(`_${n}`))?.[1];
-        if (typeof c === "bigint") m.set(n, c);
-      }
-      return m;
-    };
-    const evalIn = (p: string | undefined, e: Expr): Value => {
-      const m = p ? flags(p) : undefined;
-      if (!m) return this.eval(e);
-      const prev = this.#scope;
-      this.#scope = m;
-      try {
-        return this.eval(e);
-      } finally {
-        this.#scope = prev;
-      }
-    };
-    const pos = args.positional.map((e, i) => evalIn(b.params[i], e));
-    const named = new Map<string, Value>();
-    for (const n of args.named) {
-      if (!b.params.includes(n.name.text)) {
-        const s = suggest(n.name.text, [...b.params]);
-        throw new RuntimeError(
-          "VT0204",
-          `${name}() has no parameter \`${n.name.text}\``,
-          n.name.span,
-          {
-            help: s.length
-              ? `did you mean \`${s[0]}\`?`
-              : `parameters: ${b.params.join(", ") || "none"}`,
-          },
-        );
-      }
-      named.set(n.name.text, evalIn(n.name.text, n.value));
-      const i = b.params.indexOf(n.name.text);
-      while (pos.length < i) pos.push(undefined as unknown as Value);
-      pos[i] = named.get(n.name.text)!;
-    }
-    const vmm = this.env.vmm(span);
-    try {
-      return b.call({ vmm, kernel: vmm.kernel, print: (l) => this.env.print(l) }, pos, named);
-    } catch (err) {
-      if (err instanceof RuntimeError) throw err;
-      if (err instanceof BuiltinError || err instanceof TypeError || err instanceof RangeError) {
-        const msg = (err as Error).message;
-        throw new RuntimeError(
-          msg.startsWith("IOMMU fault") ? "VT0210" : "VT0201",
-          `${name}(): ${msg}`,
-          span,
-        );
-      }
-      if (err instanceof Errno) throw new RuntimeError("VT0201", `${name}(): ${err.message}`, span);
-      if (err instanceof Error && err.constructor.name !== "Error") throw err;
-      if (err instanceof Error) {
-        throw new RuntimeError(
-          err.message.startsWith("IOMMU fault") ? "VT0210" : "VT0201",
-          `${name}(): ${err.message}`,
-          span,
-        );
-      }
-      throw err;
-    }
-  }
-}
-
-function describeArg(def: IoctlDef): string {
-  const a = def.arg;
-  switch (a.kind) {
-    case "none":
-      return "no argument";
-    case "value":
-      return `one integer${a.name ? ` (${a.name})` : ""}`;
-    case "ptr":
-      return `one ${a.type}${a.name ? ` (${a.name})` : ""}`;
-    case "string":
-      return "a string";
-    case "struct":
-      return `struct ${a.struct.name}`;
+    return this.calls.call(this, name, args, span, nameSpan);
   }
 }
 
@@ -676,7 +314,8 @@ export function truthy(v: Value): boolean {
   return true;
 }
 
-function toFieldInput(v: Value, span: Span): FieldInputRecord[string] {
+/** A script value as a struct field input. */
+export function toFieldInput(v: Value, span: Span): FieldInputRecord[string] {
   if (typeof v === "bigint" || typeof v === "string" || v instanceof Uint8Array) return v;
   if (typeof v === "boolean") return v ? 1n : 0n;
   if (Array.isArray(v)) return v.map((x) => toFieldInput(x, span));

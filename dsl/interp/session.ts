@@ -22,6 +22,7 @@ import type { Vocabulary } from "../vocabulary.ts";
 import type { RunResult, SessionOptions } from "./api.ts";
 import { RuntimeError } from "./errors.ts";
 import { type CallOutcome, Evaluator, truthy } from "./eval.ts";
+import { CALLS } from "./calls.ts";
 import { buildVocabulary } from "../../stdlib/vocabulary.ts";
 import { helpText } from "../../stdlib/help.ts";
 import { Kernel } from "../../runtime/kernel/kernel.ts";
@@ -66,7 +67,7 @@ export class Session {
       vars: this.vars,
       print: (l) => this.#out(l),
       echo: opts.echo ?? false,
-    });
+    }, CALLS);
   }
 
   /** Turn the strace-style trace on or off. */

@@ -123,7 +123,16 @@ const BINOPS: A.BinaryOp[] = [
   "*",
 ];
 
-/** Expressions (no Range), depth-limited. */
+/**
+ * Expressions (no Range), depth-limited.
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check";
+ * import { arbExpr } from "./arbitrary.ts";
+ * console.log(typeof fc.sample(arbExpr, 1)[0].kind); // "string"
+ * ```
+ */
 export const arbExpr: fc.Arbitrary<A.Expr> = fc.letrec<{ e: A.Expr; args: A.Args }>((tie) => ({
   e: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
@@ -234,7 +243,16 @@ const simpleStmt: fc.Arbitrary<A.Stmt> = fc.oneof(
   ),
 );
 
-/** Statements, with `for` loops one level deep. */
+/**
+ * Statements, with `for` loops one level deep.
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check";
+ * import { arbStmt } from "./arbitrary.ts";
+ * console.log(typeof fc.sample(arbStmt, 1)[0].kind); // "string"
+ * ```
+ */
 export const arbStmt: fc.Arbitrary<A.Stmt> = fc.oneof(
   { weight: 6, arbitrary: simpleStmt },
   {
@@ -244,6 +262,15 @@ export const arbStmt: fc.Arbitrary<A.Stmt> = fc.oneof(
   },
 );
 
-/** Whole programs (no comments). */
+/**
+ * Whole programs (no comments).
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check";
+ * import { arbProgram } from "./arbitrary.ts";
+ * console.log(fc.sample(arbProgram, 1)[0].comments.length); // 0
+ * ```
+ */
 export const arbProgram: fc.Arbitrary<A.Program> = fc.array(arbStmt, { maxLength: 6 })
   .map((body): A.Program => ({ kind: "Program", file: "gen.vmt", body, comments: [], span: S }));

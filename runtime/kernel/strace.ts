@@ -105,7 +105,8 @@ function fmtArg(k: Kernel, p: Process, d: IoctlDef | undefined, arg: bigint, whe
       case "value":
         return a.flags ? formatFlags(a.flags, arg) : a.enum ? formatEnum(a.enum, arg) : arg.toString();
       case "string": {
-        const raw = p.mm.read(Number(arg), 64);
+        const v = p.mm.findVma(Number(arg));
+        const raw = p.mm.read(Number(arg), Math.min(64, v ? v.end - Number(arg) : 64));
         const end = raw.indexOf(0);
         return JSON.stringify(new TextDecoder().decode(raw.subarray(0, end < 0 ? 64 : end)));
       }

@@ -62,8 +62,9 @@ export function stackAlloc(p: Process, len: number): { addr: number; release(): 
 export function marshal(p: Process, def: IoctlDef, input: IoctlInput): Marshalled {
   const a = def.arg;
   const none: Marshalled = { arg: 0n, readBack: () => undefined, release: () => {} };
-  if (typeof input === "bigint" && (a.kind === "struct" || a.kind === "ptr" || a.kind === "string")) {
-    // A raw pointer: the caller manages the memory.
+  if (typeof input === "bigint" && (a.kind === "struct" || a.kind === "string")) {
+    // A raw pointer: the caller manages the memory. (For a pointer to one
+    // scalar, an integer is the value to point at.)
     return { arg: input, readBack: () => undefined, release: () => {} };
   }
   switch (a.kind) {

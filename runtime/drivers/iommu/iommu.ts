@@ -84,6 +84,8 @@ export class IommuGroup {
 export interface IommuState {
   groups: Map<number, IommuGroup>;
   devices: Map<string, PciDevice>;
+  /** Next hardware TCE table id (views). */
+  nextTable: number;
 }
 
 /**
@@ -95,7 +97,7 @@ export interface IommuState {
  * ```
  */
 export function iommuState(k: Kernel): IommuState {
-  return k.state<IommuState>("iommu", () => ({ groups: new Map(), devices: new Map() }));
+  return k.state<IommuState>("iommu", () => ({ groups: new Map(), devices: new Map(), nextTable: 1 }));
 }
 
 /**
@@ -135,7 +137,7 @@ export function iommuGroupAdd(
     if (!BDF_RE.test(d.bdf)) throw new Errno(EINVAL, `"${d.bdf}" is not a PCI address (dddd:bb:dd.f)`);
     if (st.devices.has(d.bdf)) throw new Errno(EEXIST, `device ${d.bdf} is already in group ${st.devices.get(d.bdf)!.group.id}`);
   }
-  const g = new IommuGroup(id, k.arch === "ppc64le" ? new IommuTableGroup(ops, k.config.pageSize) : undefined);
+  const g = new IommuGroup(id, k.arch === "ppc64le" ? new IommuTableGroup(ops, k.config.pageSize, () => st.nextTable++) : undefined);
   for (const d of devs) {
     const pd: PciDevice = { bdf: d.bdf, driver: d.driver, group: g };
     g.devices.push(pd);

@@ -31,14 +31,16 @@ export interface IommuTableParams {
   windowSize: bigint;
   levels: number;
   hostPageSize: number;
+  /** Per-kernel id (views); allocated by the creator. */
+  id?: number;
 }
 
-let nextTableId = 1;
+let fallbackId = 1;
 
 /** A hardware TCE table. */
 export class IommuTable {
   /** For views: "tbl#3". */
-  readonly id = nextTableId++;
+  readonly id: number;
   readonly pageShift: number;
   readonly pageSize: number;
   /** it_offset: first bus page number. */
@@ -62,6 +64,7 @@ export class IommuTable {
   owner: string;
 
   constructor(p: IommuTableParams, owner = "vfio") {
+    this.id = p.id ?? fallbackId++;
     this.pageShift = p.pageShift;
     this.pageSize = 2 ** p.pageShift;
     this.busStart = p.busStart;
@@ -197,10 +200,13 @@ export class IommuTableGroup {
   /** A userspace driver (VFIO) owns the PE's tables. */
   ownedByUser = false;
   readonly hostPageSize: number;
+  /** Allocates per-kernel table ids. */
+  readonly allocId: () => number;
 
-  constructor(ops: TableOps, hostPageSize: number) {
+  constructor(ops: TableOps, hostPageSize: number, allocId: () => number = () => fallbackId++) {
     this.ops = ops;
     this.hostPageSize = hostPageSize;
+    this.allocId = allocId;
     if (ops === "ioda1") this.maxDynamicWindows = 0;
     this.setupDefaultConfig();
   }
@@ -213,6 +219,7 @@ export class IommuTableGroup {
       windowSize: this.tce32Size,
       levels: 1,
       hostPageSize: this.hostPageSize,
+      id: this.allocId(),
     }, "platform");
     this.setWindow(0, t);
   }

@@ -162,6 +162,7 @@ function createWindow(c: TceContainer, pageShift: number, windowSize: bigint, le
     windowSize,
     levels,
     hostPageSize: c.kernel.config.pageSize,
+    id: g0.allocId(),
   });
   for (const g of c.groups) tg(g).setWindow(num, tbl);
   c.tables[num] = tbl;

@@ -309,6 +309,7 @@ const deviceFops: FileOperations = {
     const dev = file.private_data as KvmDevice;
     const k = dev.kvm.kernel;
     const a = k.arch;
+    if (k.current.mm !== dev.kvm.owner.mm) throw new Errno(EIO_FOREIGN_MM);
     const which = cmd === ioctlNumber(KVM_SET_DEVICE_ATTR, a)
       ? "set_attr"
       : cmd === ioctlNumber(KVM_GET_DEVICE_ATTR, a)

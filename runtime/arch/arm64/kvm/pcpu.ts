@@ -83,7 +83,7 @@ export class PCpu {
 
   /** The virtual counter this CPU's hardware sees (physical − CNTVOFF). */
   vcount(): bigint {
-    return this.hw.counter() - this.cntvoff;
+    return BigInt.asUintN(64, this.hw.counter() - this.cntvoff);
   }
 
   /** Timer condition of the hardware vtimer (ISTATUS). */
@@ -171,7 +171,7 @@ export class PCpu {
     clock.cancel(this.#deadline);
     this.#deadline = undefined;
     if ((this.cntv_ctl & 3n) !== ARCH_TIMER_CTRL_ENABLE || this.ppiActive) return;
-    const target = this.cntv_cval + this.cntvoff; // physical count at which it fires
+    const target = BigInt.asUintN(64, this.cntv_cval + this.cntvoff); // physical count at which it fires
     const at = this.hw.nsOfCount(target);
     if (at === undefined || at <= clock.now) return; // already due: callers check at their safe points
     this.#deadline = clock.addTimer(at, () => {
@@ -186,6 +186,11 @@ export class PCpu {
   }
 }
 
+/** Installed by run.ts (kept apart to avoid an import cycle). */
+export const hwHooks = {
+  physIrq: (_cpu: PCpu): void => {},
+};
+
 /** Per-kernel hardware state. */
 export class ArmHw {
   readonly kernel: Kernel;
@@ -197,8 +202,10 @@ export class ArmHw {
   readonly costs: CostTable = newCosts();
   phase: Phase = "user";
   charge: KvmVcpu | undefined;
-  /** Set by arch_timer.ts: a physical vtimer IRQ is signalled on `cpu`. */
-  onPhysIrq: (cpu: PCpu) => void = () => {};
+  /** A physical vtimer IRQ is signalled on `cpu` (run.ts installs the handler in hwHooks). */
+  onPhysIrq(cpu: PCpu): void {
+    hwHooks.physIrq(cpu);
+  }
 
   constructor(k: Kernel) {
     this.kernel = k;
@@ -235,7 +242,8 @@ export class ArmHw {
   count(kind: "sysreg" | "hyp" | "mmio"): void {
     this.costs.get(this.phase)![kind]++;
     const v = this.charge;
-    if (v) (v.arch["timerCosts"] as CostTable | undefined)?.get(this.phase)![kind]++;
+    const t = v?.arch["timerCosts"] as CostTable | undefined;
+    if (t) t.get(this.phase)![kind]++;
   }
 
   /** kvm_call_hyp(fn): a hyp call on non-VHE; on VHE a plain function call (not counted). */
@@ -247,7 +255,8 @@ export class ArmHw {
   /** Count an event of a phase. */
   event(phase: Phase, vcpu: KvmVcpu | undefined): void {
     this.costs.get(phase)!.events++;
-    if (vcpu) (vcpu.arch["timerCosts"] as CostTable | undefined)?.get(phase)!.events++;
+    const t = vcpu?.arch["timerCosts"] as CostTable | undefined;
+    if (t) t.get(phase)!.events++;
   }
 
   /** Run `fn` with costs charged to `phase` and `vcpu`; phases nest. */

@@ -53,6 +53,7 @@ export function hcallName(code: bigint): string {
 export const MAX_HCALL_OPCODE = 0x450;
 
 const HCALLS = new Map<string, HcallDef>();
+const BY_NR = new Map<number, HcallDef>();
 
 /**
  * Register a hypercall definition (idempotent by name).
@@ -64,6 +65,7 @@ const HCALLS = new Map<string, HcallDef>();
  */
 export function defineHcall(def: HcallDef): HcallDef {
   HCALLS.set(def.name, def);
+  BY_NR.set(def.nr, def);
   registerUapi({ hcalls: [def] });
   return def;
 }
@@ -89,8 +91,7 @@ export function allHcalls(): HcallDef[] {
  * ```
  */
 export function hcallByNr(nr: number): HcallDef | undefined {
-  for (const d of HCALLS.values()) if (d.nr === nr) return d;
-  return undefined;
+  return BY_NR.get(nr);
 }
 
 registerUapi({
