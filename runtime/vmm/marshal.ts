@@ -20,8 +20,16 @@ import { decodeStruct, encodeStruct, type FieldInputRecord, readScalar, scalarSi
 import { type Process, STACK_SIZE } from "../kernel/process.ts";
 import type { IoctlDef } from "../kernel/uapi.ts";
 
+/** A raw user pointer, passed as the ioctl argument unchanged (to show EFAULT). */
+export class UserPtr {
+  readonly addr: bigint;
+  constructor(addr: bigint) {
+    this.addr = addr;
+  }
+}
+
 /** What a caller may pass. */
-export type IoctlInput = bigint | number | string | FieldInputRecord | Uint8Array | undefined;
+export type IoctlInput = bigint | number | string | FieldInputRecord | Uint8Array | UserPtr | undefined;
 
 /** A marshalled argument: the value for the syscall, and how to read the answer. */
 export interface Marshalled {
@@ -62,6 +70,7 @@ export function stackAlloc(p: Process, len: number): { addr: number; release(): 
 export function marshal(p: Process, def: IoctlDef, input: IoctlInput): Marshalled {
   const a = def.arg;
   const none: Marshalled = { arg: 0n, readBack: () => undefined, release: () => {} };
+  if (input instanceof UserPtr) return { ...none, arg: input.addr };
   if (typeof input === "bigint" && (a.kind === "struct" || a.kind === "string")) {
     // A raw pointer: the caller manages the memory. (For a pointer to one
     // scalar, an integer is the value to point at.)

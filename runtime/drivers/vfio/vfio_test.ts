@@ -14,6 +14,7 @@ import {
 } from "../../include/uapi/linux/vfio.ts";
 import { ioctlNumber } from "../../kernel/uapi.ts";
 import { vfioPlatformAddGroup } from "./vfio.ts";
+import { UserPtr } from "../../vmm/marshal.ts";
 import { KVM_CREATE_SPAPR_TCE, KVM_CREATE_SPAPR_TCE_64 } from "../../arch/powerpc/include/uapi/asm/kvm_spapr_tce.ts";
 
 const S = "spapr-tce-vfio-sva.md";
@@ -103,7 +104,7 @@ Deno.test(`SET_CONTAINER: closed fd → EBADF, fd of the wrong kind → EBADFD, 
   const g = p.vmm.open("/dev/vfio/5");
   assert.equal(p.ioctl(g, VFIO_GROUP_SET_CONTAINER, 77).ret, E.EBADF);
   assert.equal(p.ioctl(g, VFIO_GROUP_SET_CONTAINER, p.vmm.kvm()).ret, E.EBADFD);
-  assert.equal(p.ioctl(g, VFIO_GROUP_SET_CONTAINER, 0x10n).ret, E.EFAULT);
+  assert.equal(p.ioctl(g, VFIO_GROUP_SET_CONTAINER, new UserPtr(0x10n)).ret, E.EFAULT);
 });
 
 Deno.test(`UNSET_CONTAINER: not in a container → EINVAL; device fd open → EBUSY (${S} §3.5; group.c)`, () => {
