@@ -23,7 +23,10 @@ const PERIOD_NS = 1_000_000;
 const SECONDS = 10;
 
 /** Run the workload; returns interrupts taken and clock callbacks fired. */
-export function timerWorkload(mode: "lazy" | "legacy", vhe: "on" | "off"): { irqs: number; ms: number } {
+export function timerWorkload(
+  mode: "lazy" | "legacy",
+  vhe: "on" | "off",
+): { irqs: number; ms: number } {
   const t = bootArm({ vcpus: VCPUS, cpus: 8, timerSave: mode, vhe });
   for (let i = 0; i < VCPUS; i++) t.b("timer_tick", t.cpu(i), BigInt(PERIOD_NS));
   const t0 = performance.now();
@@ -50,24 +53,49 @@ export function bareLoop(steps: number): number {
   return performance.now() - t0;
 }
 
-Deno.bench({ name: "bare clock loop, 640k timers", group: "arm-timer", baseline: true, n: 3, warmup: 1 }, () => {
+Deno.bench({
+  name: "bare clock loop, 640k timers",
+  group: "arm-timer",
+  baseline: true,
+  n: 3,
+  warmup: 1,
+}, () => {
   bareLoop(VCPUS * SECONDS * 1000);
 });
-Deno.bench({ name: "64 vCPUs × 1 ms vtimer × 10 s (VHE, lazy)", group: "arm-timer", n: 3, warmup: 1 }, () => {
+Deno.bench({
+  name: "64 vCPUs × 1 ms vtimer × 10 s (VHE, lazy)",
+  group: "arm-timer",
+  n: 3,
+  warmup: 1,
+}, () => {
   timerWorkload("lazy", "on");
 });
-Deno.bench({ name: "64 vCPUs × 1 ms vtimer × 10 s (non-VHE, legacy)", group: "arm-timer", n: 3, warmup: 1 }, () => {
+Deno.bench({
+  name: "64 vCPUs × 1 ms vtimer × 10 s (non-VHE, legacy)",
+  group: "arm-timer",
+  n: 3,
+  warmup: 1,
+}, () => {
   timerWorkload("legacy", "off");
 });
 
 if (import.meta.main) {
-  for (const [mode, vhe] of [["lazy", "on"], ["lazy", "off"], ["legacy", "on"], ["legacy", "off"]] as const) {
+  for (
+    const [mode, vhe] of [["lazy", "on"], ["lazy", "off"], ["legacy", "on"], [
+      "legacy",
+      "off",
+    ]] as const
+  ) {
     const r = timerWorkload(mode, vhe);
     const bare = bareLoop(r.irqs);
     console.log(
       `${mode.padEnd(6)} vhe=${vhe.padEnd(3)}: ${r.irqs} interrupts in ${r.ms.toFixed(0)} ms = ` +
-        `${Math.round(r.irqs / (r.ms / 1000)).toLocaleString("en")} irq/s; bare loop ${bare.toFixed(0)} ms ` +
-        `(${Math.round(r.irqs / (bare / 1000)).toLocaleString("en")} steps/s) → ${(r.ms / bare).toFixed(1)}× the bare loop`,
+        `${Math.round(r.irqs / (r.ms / 1000)).toLocaleString("en")} irq/s; bare loop ${
+          bare.toFixed(0)
+        } ms ` +
+        `(${Math.round(r.irqs / (bare / 1000)).toLocaleString("en")} steps/s) → ${
+          (r.ms / bare).toFixed(1)
+        }× the bare loop`,
     );
   }
 }

@@ -63,3 +63,22 @@ const calls = Math.ceil(N / 512);
 Deno.bench({ name: "H_PUT_TCE_INDIRECT 512 TCEs per call (≈10000 TCEs)", group: "H_PUT_TCE x10000" }, () => {
   for (let c = 0; c < calls; c++) kvmppcGuestHcall(b.vcpu, 0x13C, [L32, BigInt((c % 8) * 512 * 4096), BigInt(LIST), 512n]);
 });
+
+// ---- H_PUT_TCE issued by a DSL `for` loop against the same count through the API
+import { Session } from "../dsl/interp/session.ts";
+const DSL_SETUP = `host p9 { arch ppc64le  kernel seed }
+guest vm1 { vcpus 1  memory 1G }
+container c0 { iommu spapr-tce-v2 }
+group 12 { container c0  device "0001:01:00.0" }
+window dma32 { guest vm1  group 12  liobn 0x80000000  offset 0  size 1G  page 4K }
+`;
+const dsl = new Session({});
+if (!dsl.run(DSL_SETUP, "bench.vmt").ok) throw new Error("bench set-up failed");
+const LOOP = `for i in 0..${N} { hcall vm1.cpu0 H_PUT_TCE(liobn: 0x80000000, ioba: i << 12, tce: (i << 12) | 3) }`;
+const api = host();
+Deno.bench({ name: "H_PUT_TCE x10000 through the runtime API", group: "DSL for loop vs API", baseline: true }, () => {
+  for (let i = 0; i < N; i++) kvmppcGuestHcall(api.vcpu, 0x20, [L32, BigInt(i * 4096), BigInt(i * 4096) | 3n]);
+});
+Deno.bench({ name: "H_PUT_TCE x10000 from a DSL for loop", group: "DSL for loop vs API" }, () => {
+  dsl.run(LOOP, "<bench>");
+});

@@ -190,7 +190,7 @@ export function evalIoctl(ev: Evaluator, e: IoctlExpr): CallOutcome {
         retText: r === SYSCALL_UNFINISHED
           ? "0 (the vCPU is now in the guest)"
           : ioctlRetText(ret),
-        echo: "",
+        echo: () => "",
       };
     }
     if (kv.inGuest && kvmVcpuKick(kv)) kicked = kv;
@@ -223,7 +223,7 @@ export function evalIoctl(ev: Evaluator, e: IoctlExpr): CallOutcome {
       value = structToRec(out as StructValue, def.arg.struct);
     } else if (def.arg.kind === "ptr" && def.arg.io !== "in") value = out as bigint;
   }
-  return { kind: "ioctl", ret: r, value, retText: ioctlRetText(r), echo: "" };
+  return { kind: "ioctl", ret: r, value, retText: ioctlRetText(r), echo: () => "" };
 }
 
 /** Evaluate `hcall VCPU NAME(args)`: the guest executes the hypercall. */
@@ -300,13 +300,17 @@ export function evalHcall(ev: Evaluator, e: HcallExpr): CallOutcome {
     throw err;
   }
   const ret = BigInt.asIntN(64, out.ret);
-  const argText = def.args.map((a, i) => `${a.name}=${hex(args[i]!)}`).join(", ");
-  const rets = (def.rets ?? []).map((n, i) => `${n}=${hex(out.rets[i] ?? 0n)}`);
-  const where = out.where === "kernel" ? "handled in KVM" : "exit to VMM: KVM_EXIT_PAPR_HCALL";
-  const echo = `${kv.label}: ${def.name}(${argText}) = ${hcallName(ret)}${
-    rets.length ? `, ${rets.join(", ")}` : ""
-  }  (${where})`;
-  if (vmm.kernel.trace.enabled) vmm.kernel.trace.emit(echo);
+  // The echo line is built only when someone reads it (REPL, trace): hot
+  // loops of hcalls must not pay for formatting.
+  const echo = (): string => {
+    const argText = def.args.map((a, i) => `${a.name}=${hex(args[i]!)}`).join(", ");
+    const rets = (def.rets ?? []).map((n, i) => `${n}=${hex(out.rets[i] ?? 0n)}`);
+    const where = out.where === "kernel" ? "handled in KVM" : "exit to VMM: KVM_EXIT_PAPR_HCALL";
+    return `${kv.label}: ${def.name}(${argText}) = ${hcallName(ret)}${
+      rets.length ? `, ${rets.join(", ")}` : ""
+    }  (${where})`;
+  };
+  if (vmm.kernel.trace.enabled) vmm.kernel.trace.emit(echo());
   const value: Value = def.rets?.length === 1 ? out.rets[0] ?? 0n : ret;
   return { kind: "hcall", ret, value, retText: hcallName(ret), echo };
 }

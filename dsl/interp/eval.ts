@@ -26,6 +26,9 @@ import type {
 import { hex, kindOf, Rec, type Value, valuesEqual } from "../../runtime/vmm/value.ts";
 import type { Vmm } from "../../runtime/vmm/vmm.ts";
 
+/** Short-name maps of flag/enum sets, built once per set. */
+const SCOPES = new WeakMap<FlagSet | EnumSet, Map<string, bigint>>();
+
 /** What the evaluator needs from its session. */
 export interface Env {
   vmm(span: Span | undefined): Vmm;
@@ -49,8 +52,8 @@ export interface CallOutcome {
   value: Value;
   /** How to print the return (errno or hcall names). */
   retText: string;
-  /** A one-line echo of the call for the transcript. */
-  echo: string;
+  /** A one-line echo of the call for the transcript (built on demand). */
+  echo: () => string;
 }
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -216,6 +219,11 @@ export class Evaluator {
 
   /** Resolve a (dotted) name. */
   ref(e: Ref): Value {
+    // Fast path: a plain variable (loop counters in hot loops).
+    if (e.parts.length === 1 && !this.#scope) {
+      const v = this.env.vars.get(e.parts[0]!.text);
+      if (v !== undefined) return v;
+    }
     const parts = e.parts.map((p) => p.text);
     const first = parts[0]!;
     let v: Value | undefined;
@@ -268,7 +276,12 @@ export class Evaluator {
   /** Evaluate with the short names of a flag/enum set in scope. */
   withScope<T>(set: FlagSet | EnumSet | undefined, f: () => T): T {
     if (!set) return f();
-    return this.withNames(new Map(("bits" in set ? set.bits : set.values).map(([n, v]) => [n, v])), f);
+    let names = SCOPES.get(set);
+    if (!names) {
+      names = new Map(("bits" in set ? set.bits : set.values).map(([n, v]) => [n, v]));
+      SCOPES.set(set, names);
+    }
+    return this.withNames(names, f);
   }
 
   /** Evaluate with extra short names in scope. */

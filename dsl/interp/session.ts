@@ -150,7 +150,7 @@ export class Session {
 
   #flushTrace(): void {
     const k = this.#kernel;
-    if (!k) return;
+    if (!k || k.trace.lines.length === 0) return;
     const lines = k.trace.drain();
     if (!this.#replaying) for (const l of lines) this.#lines.push(l);
   }
@@ -375,7 +375,7 @@ export class Session {
     }
     if (!this.opts.echo) return;
     if (o) {
-      if (o.kind === "hcall") this.#out(o.echo);
+      if (o.kind === "hcall") this.#out(o.echo());
       else {
         this.#out(`= ${o.retText}`);
         if (o.value !== o.ret) this.#out(`  ${showValue(o.value)}`);

@@ -56,19 +56,30 @@ import { type BuiltinCtx, guestHooks, registerBuiltin, registerHostProp } from "
 import { kindOf, Obj, Rec, type Value } from "./value.ts";
 import type { Vmm, VmmGuest, VmmVcpu } from "./vmm.ts";
 
-registerHostProp({ name: "vhe", type: "ident", values: ["on", "off"], doc: "arm64: kernel runs at EL2 (VHE), default on" });
+registerHostProp({
+  name: "vhe",
+  type: "ident",
+  values: ["on", "off"],
+  doc: "arm64: kernel runs at EL2 (VHE), default on",
+});
 registerHostProp({
   name: "timer-save",
   type: "ident",
   values: ["lazy", "legacy"],
-  doc: "arm64 vtimer save/restore: lazy = at vcpu load/put (seed 004, default); legacy = in hyp on every entry/exit",
+  doc:
+    "arm64 vtimer save/restore: lazy = at vcpu load/put (seed 004, default); legacy = in hyp on every entry/exit",
 });
-registerHostProp({ name: "cntfrq", type: "int", doc: "arm64 counter frequency in Hz (default 25000000)" });
+registerHostProp({
+  name: "cntfrq",
+  type: "int",
+  doc: "arm64 counter frequency in Hz (default 25000000)",
+});
 registerHostProp({
   name: "kernel-irqchip",
   type: "ident",
   values: ["on", "off"],
-  doc: "arm64: the VMM creates an in-kernel GICv3 before the vCPUs run (QEMU kernel_irqchip=on, default)",
+  doc:
+    "arm64: the VMM creates an in-kernel GICv3 before the vCPUs run (QEMU kernel_irqchip=on, default)",
 });
 
 /** QEMU virt's GICv3 layout. */
@@ -103,7 +114,10 @@ function readScratch(vmm: Vmm, bytes: 4 | 8): bigint {
 
 /** kvm_arm_gicv3 realize: KVM_CREATE_DEVICE(GICv3), NR_IRQS, the two bases, CTRL_INIT. */
 function createVgic(vmm: Vmm, g: VmmGuest): void {
-  const out = vmm.must(g.vmfd, KVM_CREATE_DEVICE, { type: KVM_DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V3, flags: 0n })
+  const out = vmm.must(g.vmfd, KVM_CREATE_DEVICE, {
+    type: KVM_DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V3,
+    flags: 0n,
+  })
     .out as { fd: bigint };
   const fd = Number(out.fd);
   g.ext["vgicFd"] = fd;
@@ -125,12 +139,16 @@ guestHooks.beforeStart.push((vmm, g) => {
 // ------------------------------------------------------------ argument helpers
 
 function vcpuArg(ctx: BuiltinCtx, v: Value | undefined): { vv: VmmVcpu; kv: KvmVcpu } {
-  if (ctx.kernel.arch !== "arm64") throw new RangeError("the arm64 timer builtins need `host { arch arm64 }`");
+  if (ctx.kernel.arch !== "arm64") {
+    throw new RangeError("the arm64 timer builtins need `host { arch arm64 }`");
+  }
   if (v instanceof Obj && v.kind === "vcpu") {
     const vv = v.impl as VmmVcpu;
     return { vv, kv: ctx.vmm.kvmVcpu(vv) };
   }
-  throw new RangeError(`expected a vCPU (e.g. vm1.cpu0), got ${v === undefined ? "nothing" : kindOf(v)}`);
+  throw new RangeError(
+    `expected a vCPU (e.g. vm1.cpu0), got ${v === undefined ? "nothing" : kindOf(v)}`,
+  );
 }
 
 function guestArg(ctx: BuiltinCtx, v: Value | undefined): { g: VmmGuest; kvm: Kvm } {
@@ -144,7 +162,9 @@ function guestArg(ctx: BuiltinCtx, v: Value | undefined): { g: VmmGuest; kvm: Kv
 function int(v: Value | undefined, what: string): bigint {
   if (typeof v === "bigint") return v;
   if (typeof v === "boolean") return v ? 1n : 0n;
-  throw new RangeError(`${what} must be an integer, got ${v === undefined ? "nothing" : kindOf(v)}`);
+  throw new RangeError(
+    `${what} must be an integer, got ${v === undefined ? "nothing" : kindOf(v)}`,
+  );
 }
 
 /** Guest-side errors become diagnostics. */
@@ -174,7 +194,8 @@ const SEED = "seed 004; kvm-nested-timer.md C";
 
 registerBuiltin({
   name: "msr",
-  doc: "msr(vcpu, REG, value): the guest writes a timer system register (CNTV_CTL_EL0, CNTV_CVAL_EL0, " +
+  doc:
+    "msr(vcpu, REG, value): the guest writes a timer system register (CNTV_CTL_EL0, CNTV_CVAL_EL0, " +
     "CNTV_TVAL_EL0, CNTP_*). vtimer writes go straight to the hardware; ptimer writes trap to KVM.",
   params: ["vcpu", "reg", "value"],
   fieldFlags: { value: ["ENABLE", "IT_MASK", "IT_STAT"] },
@@ -188,7 +209,8 @@ registerBuiltin({
 
 registerBuiltin({
   name: "mrs",
-  doc: "mrs(vcpu, REG): the guest reads a timer register (CTL shows ISTATUS; TVAL is the low 32 bits — use s32()).",
+  doc:
+    "mrs(vcpu, REG): the guest reads a timer register (CTL shows ISTATUS; TVAL is the low 32 bits — use s32()).",
   params: ["vcpu", "reg"],
   source: SEED,
   call(ctx, args) {
@@ -206,15 +228,17 @@ registerBuiltin({
 
 registerBuiltin({
   name: "ticks",
-  doc: "ticks(duration): counter ticks in a duration at the host's cntfrq (ticks(1ms) = 25000 at 25 MHz).",
+  doc:
+    "ticks(duration): counter ticks in a duration at the host's cntfrq (ticks(1ms) = 25000 at 25 MHz).",
   params: ["duration"],
   call: (ctx, args) => (int(args[0], "duration") * armHw(ctx.kernel).freq) / 1_000_000_000n,
 });
 
 registerBuiltin({
   name: "wfi",
-  doc: "wfi(vcpu): the guest executes WFI. \"blocked\": it sleeps (timer state saved, background timer armed) " +
-    "until `advance` reaches its deadline; \"running\": an interrupt or an expired timer was already pending.",
+  doc:
+    'wfi(vcpu): the guest executes WFI. "blocked": it sleeps (timer state saved, background timer armed) ' +
+    'until `advance` reaches its deadline; "running": an interrupt or an expired timer was already pending.',
   params: ["vcpu"],
   source: "kvm_handle_wfx → kvm_vcpu_block; kvm_timer_schedule/unschedule (" + SEED + ")",
   call(ctx, args) {
@@ -225,7 +249,8 @@ registerBuiltin({
 
 registerBuiltin({
   name: "irq_ack",
-  doc: "irq_ack(vcpu): the guest reads ICC_IAR1_EL1 — the INTID it takes (1023 = spurious, nothing pending).",
+  doc:
+    "irq_ack(vcpu): the guest reads ICC_IAR1_EL1 — the INTID it takes (1023 = spurious, nothing pending).",
   params: ["vcpu"],
   call(ctx, args) {
     const { kv } = vcpuArg(ctx, args[0]);
@@ -235,7 +260,8 @@ registerBuiltin({
 
 registerBuiltin({
   name: "irq_eoi",
-  doc: "irq_eoi(vcpu, intid): the guest writes ICC_EOIR1_EL1; for the HW-mapped vtimer PPI this also " +
+  doc:
+    "irq_eoi(vcpu, intid): the guest writes ICC_EOIR1_EL1; for the HW-mapped vtimer PPI this also " +
     "deactivates the physical interrupt. false if it was not active.",
   params: ["vcpu", "intid"],
   call(ctx, args) {
@@ -246,7 +272,8 @@ registerBuiltin({
 
 registerBuiltin({
   name: "irq_pending",
-  doc: "irq_pending(vcpu, intid): the guest samples GICR_ISPENDR0 (a trapped MMIO read; the exit runs sync_hwstate).",
+  doc:
+    "irq_pending(vcpu, intid): the guest samples GICR_ISPENDR0 (a trapped MMIO read; the exit runs sync_hwstate).",
   params: ["vcpu", "intid"],
   call(ctx, args) {
     const { kv } = vcpuArg(ctx, args[0]);
@@ -256,18 +283,22 @@ registerBuiltin({
 
 registerBuiltin({
   name: "irq_enable",
-  doc: "irq_enable(vcpu, intid, on): the guest enables/disables a PPI at the redistributor (trapped MMIO).",
+  doc:
+    "irq_enable(vcpu, intid, on): the guest enables/disables a PPI at the redistributor (trapped MMIO).",
   params: ["vcpu", "intid", "on"],
   call(ctx, args) {
     const { kv } = vcpuArg(ctx, args[0]);
-    guest(() => guestIrqEnable(kv, Number(int(args[1], "intid")), args[2] !== false && args[2] !== 0n));
+    guest(() =>
+      guestIrqEnable(kv, Number(int(args[1], "intid")), args[2] !== false && args[2] !== 0n)
+    );
     return 0n;
   },
 });
 
 registerBuiltin({
   name: "irq_count",
-  doc: "irq_count(vcpu, intid?): interrupts the guest has taken (acknowledged), all or of one INTID.",
+  doc:
+    "irq_count(vcpu, intid?): interrupts the guest has taken (acknowledged), all or of one INTID.",
   params: ["vcpu", "intid"],
   call(ctx, args) {
     const { kv } = vcpuArg(ctx, args[0]);
@@ -279,18 +310,22 @@ registerBuiltin({
 
 registerBuiltin({
   name: "guest_trap",
-  doc: "guest_trap(vcpu): a trap KVM handles in the kernel (an HVC): one guest exit and entry.",
-  params: ["vcpu"],
+  doc:
+    "guest_trap(vcpu, count?): traps KVM handles in the kernel (HVCs): one guest exit and entry each. " +
+    "Returns the count.",
+  params: ["vcpu", "count"],
   call(ctx, args) {
     const { kv } = vcpuArg(ctx, args[0]);
-    guest(() => guestTrap(kv));
-    return 0n;
+    const n = args[1] === undefined ? 1n : int(args[1], "count");
+    for (let i = 0n; i < n; i++) guest(() => guestTrap(kv));
+    return n;
   },
 });
 
 registerBuiltin({
   name: "guest_exit",
-  doc: "guest_exit(vcpu): the guest writes to QEMU's UART: KVM_EXIT_MMIO to the VMM and back (vcpu_put, vcpu_load).",
+  doc:
+    "guest_exit(vcpu): the guest writes to QEMU's UART: KVM_EXIT_MMIO to the VMM and back (vcpu_put, vcpu_load).",
   params: ["vcpu"],
   call(ctx, args) {
     const { kv } = vcpuArg(ctx, args[0]);
@@ -301,13 +336,18 @@ registerBuiltin({
 
 registerBuiltin({
   name: "timer_tick",
-  doc: "timer_tick(vcpu, period, timer?): run a periodic guest on the vtimer (or \"ptimer\"): arm now + period, " +
+  doc:
+    'timer_tick(vcpu, period, timer?): run a periodic guest on the vtimer (or "ptimer"): arm now + period, ' +
     "WFI, and on each interrupt mask, EOI, re-arm CVAL += period. Returns the guest's tick count so far.",
   params: ["vcpu", "period", "timer"],
   call(ctx, args) {
     const { kv } = vcpuArg(ctx, args[0]);
     const kind = args[2] === "ptimer" ? "ptimer" : "vtimer";
-    const p = new TickProgram(kv, kind, (int(args[1], "period") * armHw(ctx.kernel).freq) / 1_000_000_000n);
+    const p = new TickProgram(
+      kv,
+      kind,
+      (int(args[1], "period") * armHw(ctx.kernel).freq) / 1_000_000_000n,
+    );
     setGuestProgram(kv, p);
     guest(() => p.start());
     return 0n;
@@ -318,7 +358,8 @@ registerBuiltin({
 
 registerBuiltin({
   name: "preempt",
-  doc: "preempt(vcpu): the host preempts the vCPU thread (vcpu_put) and schedules it again (vcpu_load).",
+  doc:
+    "preempt(vcpu): the host preempts the vCPU thread (vcpu_put) and schedules it again (vcpu_load).",
   params: ["vcpu"],
   call(ctx, args) {
     const { kv } = vcpuArg(ctx, args[0]);
@@ -340,7 +381,8 @@ registerBuiltin({
 
 registerBuiltin({
   name: "vcpu_state",
-  doc: "vcpu_state(vcpu): \"guest\" (loaded, running), \"blocked\" (WFI), \"queued\" (runnable, no pCPU) or \"out\".",
+  doc:
+    'vcpu_state(vcpu): "guest" (loaded, running), "blocked" (WFI), "queued" (runnable, no pCPU) or "out".',
   params: ["vcpu"],
   call(ctx, args) {
     return timerCpu(vcpuArg(ctx, args[0]).kv).state;
@@ -360,7 +402,8 @@ registerBuiltin({
 
 registerBuiltin({
   name: "get_one_reg",
-  doc: "get_one_reg(vcpu, ID): KVM_GET_ONE_REG (the VMM pauses the vCPU first). Use the uapi ids: " +
+  doc:
+    "get_one_reg(vcpu, ID): KVM_GET_ONE_REG (the VMM pauses the vCPU first). Use the uapi ids: " +
     "KVM_REG_ARM_TIMER_CVAL/TIMER_CNT are swapped relative to their encodings.",
   params: ["vcpu", "id"],
   source: "arch/arm64/include/uapi/asm/kvm.h; " + SEED,
@@ -376,24 +419,38 @@ registerBuiltin({
 
 registerBuiltin({
   name: "set_one_reg",
-  doc: "set_one_reg(vcpu, ID, value): KVM_SET_ONE_REG; returns 0 or -errno. TIMER_CNT moves the VM-wide offset.",
+  doc:
+    "set_one_reg(vcpu, ID, value): KVM_SET_ONE_REG; returns 0 or -errno. TIMER_CNT moves the VM-wide offset.",
   params: ["vcpu", "id", "value"],
   source: "arch/arm64/kvm/arch_timer.c kvm_arm_timer_set_reg",
   call(ctx, args) {
     const { vv } = vcpuArg(ctx, args[0]);
     const id = int(args[1], "id"), val = int(args[2], "value");
-    return paused(ctx.vmm, [vv], () =>
-      BigInt(ctx.vmm.ioctl(vv.fd, KVM_SET_ONE_REG, { id, addr: writeScratch(ctx.vmm, val) }).ret));
+    return paused(
+      ctx.vmm,
+      [vv],
+      () =>
+        BigInt(ctx.vmm.ioctl(vv.fd, KVM_SET_ONE_REG, { id, addr: writeScratch(ctx.vmm, val) }).ret),
+    );
   },
 });
 
 function attrCall(ctx: BuiltinCtx, args: Value[], which: "get" | "set" | "has"): bigint {
   const { vv } = vcpuArg(ctx, args[0]);
   const attr = int(args[1], "attr");
-  const def = which === "get" ? KVM_GET_DEVICE_ATTR : which === "set" ? KVM_SET_DEVICE_ATTR : KVM_HAS_DEVICE_ATTR;
+  const def = which === "get"
+    ? KVM_GET_DEVICE_ATTR
+    : which === "set"
+    ? KVM_SET_DEVICE_ATTR
+    : KVM_HAS_DEVICE_ATTR;
   const v = which === "set" ? int(args[2], "irq") : 0n;
   const run = () => {
-    const r = ctx.vmm.ioctl(vv.fd, def, { flags: 0n, group: KVM_ARM_VCPU_TIMER_CTRL, attr, addr: writeScratch(ctx.vmm, v) });
+    const r = ctx.vmm.ioctl(vv.fd, def, {
+      flags: 0n,
+      group: KVM_ARM_VCPU_TIMER_CTRL,
+      attr,
+      addr: writeScratch(ctx.vmm, v),
+    });
     return which === "get" && r.ret === 0 ? readScratch(ctx.vmm, 4) : BigInt(r.ret);
   };
   return paused(ctx.vmm, [vv], run);
@@ -401,7 +458,8 @@ function attrCall(ctx: BuiltinCtx, args: Value[], which: "get" | "set" | "has"):
 
 registerBuiltin({
   name: "timer_irq",
-  doc: "timer_irq(vcpu, ATTR): KVM_GET_DEVICE_ATTR(KVM_ARM_VCPU_TIMER_CTRL, ATTR) — the timer's PPI (or -errno).",
+  doc:
+    "timer_irq(vcpu, ATTR): KVM_GET_DEVICE_ATTR(KVM_ARM_VCPU_TIMER_CTRL, ATTR) — the timer's PPI (or -errno).",
   params: ["vcpu", "attr"],
   source: "Documentation/virt/kvm/devices/vcpu.rst",
   call: (ctx, args) => attrCall(ctx, args, "get"),
@@ -409,7 +467,8 @@ registerBuiltin({
 
 registerBuiltin({
   name: "set_timer_irq",
-  doc: "set_timer_irq(vcpu, ATTR, intid): KVM_SET_DEVICE_ATTR on the vcpu fd; 0 or -EINVAL (no vgic / not a PPI), " +
+  doc:
+    "set_timer_irq(vcpu, ATTR, intid): KVM_SET_DEVICE_ATTR on the vcpu fd; 0 or -EINVAL (no vgic / not a PPI), " +
     "-EBUSY (a vCPU has run), -ENXIO (unknown attribute). The PPI applies to the whole VM.",
   params: ["vcpu", "attr", "irq"],
   source: "arch/arm64/kvm/arch_timer.c kvm_arm_timer_set_attr",
@@ -418,21 +477,30 @@ registerBuiltin({
 
 registerBuiltin({
   name: "has_timer_irq",
-  doc: "has_timer_irq(vcpu, ATTR): KVM_HAS_DEVICE_ATTR — 0 for the four timer attributes, else -ENXIO.",
+  doc:
+    "has_timer_irq(vcpu, ATTR): KVM_HAS_DEVICE_ATTR — 0 for the four timer attributes, else -ENXIO.",
   params: ["vcpu", "attr"],
   call: (ctx, args) => attrCall(ctx, args, "has"),
 });
 
 registerBuiltin({
   name: "set_counter_offset",
-  doc: "set_counter_offset(vm, offset, reserved?): pause every vCPU (as QEMU does), KVM_ARM_SET_COUNTER_OFFSET, " +
+  doc:
+    "set_counter_offset(vm, offset, reserved?): pause every vCPU (as QEMU does), KVM_ARM_SET_COUNTER_OFFSET, " +
     "resume. 0, or -EINVAL if reserved ≠ 0. (A raw `ioctl vm1 KVM_ARM_SET_COUNTER_OFFSET(…)` while vCPUs run → -EBUSY.)",
   params: ["vm", "offset", "reserved"],
   source: "Documentation/virt/kvm/api.rst §4.138",
   call(ctx, args) {
     const { g } = guestArg(ctx, args[0]);
-    const input = { counter_offset: int(args[1], "offset"), reserved: args[2] === undefined ? 0n : int(args[2], "reserved") };
-    return paused(ctx.vmm, g.vcpus, () => BigInt(ctx.vmm.ioctl(g.vmfd, KVM_ARM_SET_COUNTER_OFFSET, input).ret));
+    const input = {
+      counter_offset: int(args[1], "offset"),
+      reserved: args[2] === undefined ? 0n : int(args[2], "reserved"),
+    };
+    return paused(
+      ctx.vmm,
+      g.vcpus,
+      () => BigInt(ctx.vmm.ioctl(g.vmfd, KVM_ARM_SET_COUNTER_OFFSET, input).ret),
+    );
   },
 });
 
@@ -454,7 +522,8 @@ function costRec(t: CostTable): Rec {
 
 registerBuiltin({
   name: "timer_costs",
-  doc: "timer_costs(vcpu?): counted timer work by phase (entry_exit, load_put, wfi, irq, user): events, " +
+  doc:
+    "timer_costs(vcpu?): counted timer work by phase (entry_exit, load_put, wfi, irq, user): events, " +
     "sysreg accesses, hyp calls, distributor MMIO — for the host or one vCPU.",
   params: ["vcpu"],
   source: SEED,
@@ -474,10 +543,18 @@ registerBuiltin({
   params: [],
   call(ctx) {
     const zero = (t: CostTable) => {
-      for (const r of t.values()) r.events = r.sysreg = r.hyp = r.mmio = 0;
+      for (const r of t.values()) {
+        r.events =
+          r.sysreg =
+          r.hyp =
+          r.mmio =
+            0;
+      }
     };
     zero(armHw(ctx.kernel).costs);
-    for (const g of ctx.vmm.guests.values()) for (const v of g.vcpus) zero(timerCpuCosts(ctx.vmm.kvmVcpu(v)));
+    for (const g of ctx.vmm.guests.values()) {
+      for (const v of g.vcpus) zero(timerCpuCosts(ctx.vmm.kvmVcpu(v)));
+    }
     return 0n;
   },
 });

@@ -14,9 +14,18 @@
  * ```
  * @module
  */
-import { KVM_ARM_SET_COUNTER_OFFSET, KVM_ARM_VCPU_TIMER_CTRL, KVM_ARM_VCPU_TIMER_IRQ_PTIMER, KVM_ARM_VCPU_TIMER_IRQ_VTIMER } from "../arch/arm64/include/uapi/asm/kvm.ts";
+import {
+  KVM_ARM_SET_COUNTER_OFFSET,
+  KVM_ARM_VCPU_TIMER_CTRL,
+  KVM_ARM_VCPU_TIMER_IRQ_PTIMER,
+  KVM_ARM_VCPU_TIMER_IRQ_VTIMER,
+} from "../arch/arm64/include/uapi/asm/kvm.ts";
 import { timerCpu } from "../arch/arm64/kvm/arch_timer.ts";
-import { SELFTEST_STAGES, SelftestProgram, setGuestProgram } from "../arch/arm64/kvm/guest_programs.ts";
+import {
+  SELFTEST_STAGES,
+  SelftestProgram,
+  setGuestProgram,
+} from "../arch/arm64/kvm/guest_programs.ts";
 import { armHw } from "../arch/arm64/kvm/pcpu.ts";
 import { migrate } from "../arch/arm64/kvm/run.ts";
 import { KVM_GET_DEVICE_ATTR, KVM_RUN } from "../include/uapi/linux/kvm.ts";
@@ -38,7 +47,12 @@ function readPpi(vmm: Vmm, g: VmmGuest, attr: bigint): bigint {
   const addr = vmm.mmapAnon(4096);
   kvmVcpuKick(vmm.kvmVcpu(v));
   try {
-    vmm.must(v.fd, KVM_GET_DEVICE_ATTR, { flags: 0n, group: KVM_ARM_VCPU_TIMER_CTRL, attr, addr: BigInt(addr) });
+    vmm.must(v.fd, KVM_GET_DEVICE_ATTR, {
+      flags: 0n,
+      group: KVM_ARM_VCPU_TIMER_CTRL,
+      attr,
+      addr: BigInt(addr),
+    });
     return BigInt(new DataView(vmm.proc.mm.read(addr, 4).buffer).getInt32(0, true));
   } finally {
     vmm.runVcpu(v, KVM_RUN);
@@ -47,7 +61,8 @@ function readPpi(vmm: Vmm, g: VmmGuest, attr: bigint): bigint {
 
 registerBuiltin({
   name: "timer_selftest",
-  doc: "timer_selftest(vm, iterations?, period?, margin?, migrate?, offset?): the KVM selftest arm64/arch_timer " +
+  doc:
+    "timer_selftest(vm, iterations?, period?, margin?, migrate?, offset?): the KVM selftest arm64/arch_timer " +
     "(defaults 5, 10ms, 100us, 2ms; offset applies KVM_ARM_SET_COUNTER_OFFSET first like `-o`). Returns " +
     "{passed, interrupts, migrations, failures, vtimer_irq, ptimer_irq}.",
   params: ["vm", "iterations", "period", "margin", "migrate", "offset"],
@@ -55,7 +70,9 @@ registerBuiltin({
   call(ctx, args) {
     const vmm = ctx.vmm, k = ctx.kernel;
     const a0 = args[0];
-    if (!(a0 instanceof Obj) || a0.kind !== "guest") throw new RangeError("timer_selftest(vm…) needs a guest");
+    if (!(a0 instanceof Obj) || a0.kind !== "guest") {
+      throw new RangeError("timer_selftest(vm…) needs a guest");
+    }
     if (k.arch !== "arm64") throw new RangeError("timer_selftest needs an arm64 host");
     const g = a0.impl as VmmGuest;
     const iterations = Number(num(args[1], 5n));
@@ -64,7 +81,10 @@ registerBuiltin({
     const migrateNs = Number(num(args[4], 2_000_000n));
     if (args[5] !== undefined) {
       for (const v of g.vcpus) kvmVcpuKick(vmm.kvmVcpu(v));
-      const r = vmm.ioctl(g.vmfd, KVM_ARM_SET_COUNTER_OFFSET, { counter_offset: num(args[5], 0n), reserved: 0n });
+      const r = vmm.ioctl(g.vmfd, KVM_ARM_SET_COUNTER_OFFSET, {
+        counter_offset: num(args[5], 0n),
+        reserved: 0n,
+      });
       for (const v of g.vcpus) vmm.runVcpu(v, KVM_RUN);
       if (r.ret < 0) throw new RangeError(`KVM_ARM_SET_COUNTER_OFFSET failed: ${r.ret}`);
     }
@@ -102,7 +122,9 @@ registerBuiltin({
       setGuestProgram(p.vcpu, undefined);
     }
     const failures: Value[] = progs.flatMap((p) => p.failures.map((f) => `${p.vcpu.label}: ${f}`));
-    for (const p of progs) if (!p.done) failures.push(`${p.vcpu.label}: did not finish (stage ${p.stage})`);
+    for (const p of progs) {
+      if (!p.done) failures.push(`${p.vcpu.label}: did not finish (stage ${p.stage})`);
+    }
     return new Rec({
       passed: failures.length === 0,
       interrupts: BigInt(progs.reduce((s, p) => s + p.irqs, 0)),
@@ -111,7 +133,12 @@ registerBuiltin({
       failures,
       vtimer_irq: vtimerIrq,
       ptimer_irq: ptimerIrq,
-      taken: BigInt(g.vcpus.reduce((s, v) => s + [...timerCpu(vmm.kvmVcpu(v)).irqs.values()].reduce((a, b) => a + b, 0), 0)),
+      taken: BigInt(
+        g.vcpus.reduce(
+          (s, v) => s + [...timerCpu(vmm.kvmVcpu(v)).irqs.values()].reduce((a, b) => a + b, 0),
+          0,
+        ),
+      ),
     });
   },
 });

@@ -13,7 +13,16 @@
  * ```
  * @module
  */
-import { ctxState, readTimerCtl, timerCpu, timerNow, timerOffset, timerPpi, tvalOf, vtimerInHw } from "../arch/arm64/kvm/arch_timer.ts";
+import {
+  ctxState,
+  readTimerCtl,
+  timerCpu,
+  timerNow,
+  timerOffset,
+  timerPpi,
+  tvalOf,
+  vtimerInHw,
+} from "../arch/arm64/kvm/arch_timer.ts";
 import { armHw, type CostTable, PHASES } from "../arch/arm64/kvm/pcpu.ts";
 import { runQueue } from "../arch/arm64/kvm/run.ts";
 import { vgicOf, vgicPrivate } from "../arch/arm64/kvm/vgic/vgic.ts";
@@ -34,7 +43,9 @@ const hx = (n: bigint): string => `0x${n.toString(16)}`;
  * ```
  */
 export function decodeCtl(ctl: bigint): string {
-  const n = [[1n, "ENABLE"], [2n, "IMASK"], [4n, "ISTATUS"]].filter(([b]) => (ctl & (b as bigint)) !== 0n)
+  const n = [[1n, "ENABLE"], [2n, "IMASK"], [4n, "ISTATUS"]].filter(([b]) =>
+    (ctl & (b as bigint)) !== 0n
+  )
     .map(([, s]) => s as string);
   return n.length ? n.join("|") : "0";
 }
@@ -78,36 +89,71 @@ function timersView(vmm: Vmm, args: Value[]): View[] {
         hx(timerOffset(v, kind)),
         ctx.level ? "high" : "low",
         kind === "vtimer" ? (inHw ? `hw (pcpu${t.cpu!.id})` : "memory") : "emulated",
-        t.bg && kind === "vtimer" ? `bg @${formatNs(t.bg.deadline)}` : ctx.soft ? `hrtimer @${formatNs(ctx.soft.deadline)}` : "-",
+        t.bg && kind === "vtimer"
+          ? `bg @${formatNs(t.bg.deadline)}`
+          : ctx.soft
+          ? `hrtimer @${formatNs(ctx.soft.deadline)}`
+          : "-",
         String(t.irqs.get(timerPpi(v, kind)) ?? 0),
         kind === "vtimer" ? where(v) : "",
       ]);
     }
   }
   return [{
-    title: `arch timers at ${formatNs(clock.now)} (physical counter ${hx(armHw(vmm.kernel).counter())})`,
-    columns: ["vcpu", "timer", "PPI", "CTL", "CVAL", "TVAL", "now", "offset", "line", "state", "timer armed", "irqs", "vCPU"],
+    title: `arch timers at ${formatNs(clock.now)} (physical counter ${
+      hx(armHw(vmm.kernel).counter())
+    })`,
+    columns: [
+      "vcpu",
+      "timer",
+      "PPI",
+      "CTL",
+      "CVAL",
+      "TVAL",
+      "now",
+      "offset",
+      "line",
+      "state",
+      "timer armed",
+      "irqs",
+      "vCPU",
+    ],
     rows,
   }];
 }
 
 registerShow({
   topic: "timers",
-  doc: "arm64: each vCPU's vtimer/ptimer — CTL decoded, CVAL, TVAL, now, offset, line, loaded or not, background timer",
+  doc:
+    "arm64: each vCPU's vtimer/ptimer — CTL decoded, CVAL, TVAL, now, offset, line, loaded or not, background timer",
   render: timersView,
 });
 
 registerShow({
   topic: "pcpus",
-  doc: "arm64: physical CPUs — loaded vCPU, CNTV_CTL/CVAL, CNTVOFF_EL2, CNTHCTL_EL2, the vtimer PPI's active state",
+  doc:
+    "arm64: physical CPUs — loaded vCPU, CNTV_CTL/CVAL, CNTVOFF_EL2, CNTHCTL_EL2, the vtimer PPI's active state",
   render: (vmm) => {
     if (vmm.kernel.arch !== "arm64") return [{ text: "no arm64 host" }];
     const hw = armHw(vmm.kernel);
     const q = runQueue(vmm.kernel);
     return [{
-      title: `${hw.cpus.length} pCPUs, ${hw.vhe ? "VHE" : "non-VHE"}, timer-save ${hw.legacy ? "legacy" : "lazy"}, ` +
+      title:
+        `${hw.cpus.length} pCPUs, ${hw.vhe ? "VHE" : "non-VHE"}, timer-save ${
+          hw.legacy ? "legacy" : "lazy"
+        }, ` +
         `cntfrq ${hw.freq} Hz${q.length ? `; run queue: ${q.map((v) => v.label).join(", ")}` : ""}`,
-      columns: ["pcpu", "loaded", "mode", "CNTV_CTL", "CNTV_CVAL", "CNTVOFF_EL2", "CNTHCTL_EL2", "PPI active", "forwarded to"],
+      columns: [
+        "pcpu",
+        "loaded",
+        "mode",
+        "CNTV_CTL",
+        "CNTV_CVAL",
+        "CNTVOFF_EL2",
+        "CNTHCTL_EL2",
+        "PPI active",
+        "forwarded to",
+      ],
       rows: hw.cpus.map((c) => [
         String(c.id),
         c.current?.label ?? "-",
@@ -125,7 +171,8 @@ registerShow({
 
 registerShow({
   topic: "vgic",
-  doc: "arm64: the vgic's private interrupts with any state (line, pending in a list register, active, HW-mapped)",
+  doc:
+    "arm64: the vgic's private interrupts with any state (line, pending in a list register, active, HW-mapped)",
   render: (vmm, args) => {
     const rows: string[][] = [];
     for (const v of vcpusOf(vmm, args)) {
@@ -149,7 +196,10 @@ registerShow({
         ]);
       }
     }
-    return [{ columns: ["vcpu", "INTID", "line", "pending (LR)", "active", "enabled", "HW", "taken"], rows }];
+    return [{
+      columns: ["vcpu", "INTID", "line", "pending (LR)", "active", "enabled", "HW", "taken"],
+      rows,
+    }];
   },
 });
 
@@ -172,15 +222,19 @@ function costRows(t: CostTable): string[][] {
 
 registerShow({
   topic: "costs",
-  doc: "arm64: timer work counted per phase (guest entry/exit, load/put, WFI, host timer IRQ): sysreg accesses, " +
+  doc:
+    "arm64: timer work counted per phase (guest entry/exit, load/put, WFI, host timer IRQ): sysreg accesses, " +
     "hyp calls, distributor MMIO, totals and per event — compare `timer-save legacy` with `lazy`, VHE with non-VHE",
   render: (vmm, args) => {
     if (vmm.kernel.arch !== "arm64") return [{ text: "no arm64 host" }];
     const hw = armHw(vmm.kernel);
     const a = args[0];
-    const t = a instanceof Obj && a.kind === "vcpu" ? vmm.kvmVcpu(a.impl as VmmVcpu).arch["timerCosts"] as CostTable : hw.costs;
+    const t = a instanceof Obj && a.kind === "vcpu"
+      ? vmm.kvmVcpu(a.impl as VmmVcpu).arch["timerCosts"] as CostTable
+      : hw.costs;
     return [{
-      title: `timer costs (${hw.vhe ? "VHE" : "non-VHE"}, timer-save ${hw.legacy ? "legacy" : "lazy"})` +
+      title:
+        `timer costs (${hw.vhe ? "VHE" : "non-VHE"}, timer-save ${hw.legacy ? "legacy" : "lazy"})` +
         (a instanceof Obj ? ` of ${a.name}` : ""),
       columns: ["phase", "events", "sysreg", "hyp", "mmio", "sysreg/ev", "hyp/ev", "mmio/ev"],
       rows: costRows(t),

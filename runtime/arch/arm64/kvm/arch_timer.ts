@@ -19,9 +19,13 @@
  */
 import type { Timer } from "../../../kernel/clock.ts";
 import type { Kvm, KvmVcpu } from "../../../virt/kvm/kvm_host.ts";
-import { ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, ARCH_TIMER_CTRL_IT_STAT } from "../include/asm/sysreg.ts";
+import {
+  ARCH_TIMER_CTRL_ENABLE,
+  ARCH_TIMER_CTRL_IT_MASK,
+  ARCH_TIMER_CTRL_IT_STAT,
+} from "../include/asm/sysreg.ts";
 import { kvmTimerSetCntvoff, timerDisableTraps, timerEnableTraps } from "./hyp/timer-sr.ts";
-import { armHw, type ArmHw, type CostTable, newCosts, type PCpu } from "./pcpu.ts";
+import { type ArmHw, armHw, type CostTable, newCosts, type PCpu } from "./pcpu.ts";
 import { kvmVgicInjectIrq, kvmVgicMapIsActive, vgicOf } from "./vgic/vgic.ts";
 
 /** Which timer context. */
@@ -131,7 +135,13 @@ export function timerCpu(vcpu: KvmVcpu): ArchTimerCpu {
 export function kvmTimerVcpuInit(vcpu: KvmVcpu): void {
   const hw = armHw(vcpu.kvm.kernel);
   const vm = timerVm(vcpu.kvm);
-  const mk = (kind: TimerKind): TimerCtx => ({ kind, ctl: 0n, cval: 0n, level: false, soft: undefined });
+  const mk = (kind: TimerKind): TimerCtx => ({
+    kind,
+    ctl: 0n,
+    cval: 0n,
+    level: false,
+    soft: undefined,
+  });
   const ordinal = vcpu.kvm.vcpus.length;
   vcpu.arch["timer"] = {
     vtimer: mk("vtimer"),
@@ -279,7 +289,11 @@ export function kvmTimerUpdateIrq(vcpu: KvmVcpu, level: boolean, ctx: TimerCtx):
   ctx.level = level;
   const k = vcpu.kvm.kernel;
   if (k.trace.enabled) {
-    k.trace.emit(`kvm_timer_update_irq: VCPU: ${vcpu.vcpu_id}, IRQ ${timerPpi(vcpu, ctx.kind)}, level ${level ? 1 : 0}`);
+    k.trace.emit(
+      `kvm_timer_update_irq: VCPU: ${vcpu.vcpu_id}, IRQ ${timerPpi(vcpu, ctx.kind)}, level ${
+        level ? 1 : 0
+      }`,
+    );
   }
   if (vgicOf(vcpu.kvm)) kvmVgicInjectIrq(vcpu, timerPpi(vcpu, ctx.kind), level);
 }
@@ -288,7 +302,9 @@ export function kvmTimerUpdateIrq(vcpu: KvmVcpu, level: boolean, ctx: TimerCtx):
 function kvmTimerUpdateState(vcpu: KvmVcpu): void {
   const t = timerCpu(vcpu);
   if (!t.enabled) return;
-  if (kvmTimerShouldFire(vcpu, t.vtimer) !== t.vtimer.level) kvmTimerUpdateIrq(vcpu, !t.vtimer.level, t.vtimer);
+  if (kvmTimerShouldFire(vcpu, t.vtimer) !== t.vtimer.level) {
+    kvmTimerUpdateIrq(vcpu, !t.vtimer.level, t.vtimer);
+  }
 }
 
 /** timer_save_state (seed): read back CTL/CVAL, disable the hardware timer, mark not loaded. */
@@ -507,7 +523,9 @@ export function kvmArchTimerHandler(cpu: PCpu): void {
   hw.inPhase("irq", vcpu, () => {
     if (!vcpu) {
       // Unexpected: the host EOIs and deactivates it.
-      if (hw.kernel.trace.enabled) hw.kernel.trace.emit(`kvm: Unexpected interrupt on pcpu${cpu.id}`);
+      if (hw.kernel.trace.enabled) {
+        hw.kernel.trace.emit(`kvm: Unexpected interrupt on pcpu${cpu.id}`);
+      }
       return;
     }
     const t = timerCpu(vcpu);

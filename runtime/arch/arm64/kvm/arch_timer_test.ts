@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ARM64_SYS_REG } from "../include/uapi/asm/kvm.ts";
 import { ioctlNumber } from "../../../kernel/uapi.ts";
 import { KVM_ARM_SET_COUNTER_OFFSET } from "../include/uapi/asm/kvm.ts";
-import { KVM_CHECK_EXTENSION, KVM_CREATE_VCPU, KVM_CREATE_VM, KVM_RUN } from "../../../include/uapi/linux/kvm.ts";
+import { KVM_CHECK_EXTENSION, KVM_RUN } from "../../../include/uapi/linux/kvm.ts";
 import { bootArm } from "./test_util.ts";
 import { timerCpu, timerVm } from "./arch_timer.ts";
 import { armHw } from "./pcpu.ts";
@@ -45,13 +45,19 @@ Deno.test("the vtimer offset starts at the physical counter at vCPU creation (kv
   t.kernel.clock.advance(40 * MS);
   assert.equal(t.b("get_one_reg", t.cpu(0), t.c("KVM_REG_ARM_TIMER_CNT")), 1_000_000n);
   assert.equal(timerVm(t.kv(0).kvm).voffset, 0n); // created at t = 0
-  assert.equal(t.b("get_one_reg", t.cpu(0), t.c("KVM_REG_ARM_PTIMER_CNT")), armHw(t.kernel).counter());
+  assert.equal(
+    t.b("get_one_reg", t.cpu(0), t.c("KVM_REG_ARM_PTIMER_CNT")),
+    armHw(t.kernel).counter(),
+  );
 });
 
 Deno.test("KVM_ARM_SET_COUNTER_OFFSET: reserved ≠ 0 → EINVAL; vCPU in KVM_RUN → EBUSY; then CNT writes are ignored (api.rst §4.138)", () => {
   const t = bootArm();
   assert.equal(t.b("set_counter_offset", t.vmm.objects.get("vm1")!, 5n, 1n), -22n);
-  const raw = t.vmm.ioctl(t.vmm.guests.get("vm1")!.vmfd, KVM_ARM_SET_COUNTER_OFFSET, { counter_offset: 5n, reserved: 0n });
+  const raw = t.vmm.ioctl(t.vmm.guests.get("vm1")!.vmfd, KVM_ARM_SET_COUNTER_OFFSET, {
+    counter_offset: 5n,
+    reserved: 0n,
+  });
   assert.equal(raw.ret, -16);
   assert.equal(timerVm(t.kv(0).kvm).counterOffset, false);
   t.kernel.clock.advance(4 * MS); // counter 100000

@@ -45,7 +45,10 @@ ext.caps.set(Number(KVM_CAP.KVM_CAP_ARM_VM_IPA_SIZE), () => IPA_LIMIT);
 ext.caps.set(Number(KVM_CAP.KVM_CAP_NR_VCPUS), () => 8);
 ext.caps.set(Number(KVM_CAP.KVM_CAP_VCPU_ATTRIBUTES), () => 1);
 ext.vmIoctls.push([KVM_ARM_PREFERRED_TARGET, (kvm, arg) => {
-  copyStructToUser(kvm.kernel, kvm_vcpu_init, arg, { target: KVM_ARM_TARGET_GENERIC_V8, features: [] as never });
+  copyStructToUser(kvm.kernel, kvm_vcpu_init, arg, {
+    target: KVM_ARM_TARGET_GENERIC_V8,
+    features: [] as never,
+  });
   return 0;
 }]);
 ext.vcpuIoctls.push([KVM_ARM_VCPU_INIT, (vcpu, arg) => {
@@ -66,7 +69,9 @@ for (const [name, idx] of core) {
   ext.oneRegs.set(id, {
     name: `KVM_REG_ARM_CORE(${name})`,
     id,
-    get: (v) => (name.startsWith("x") ? v.gpr[idx / 2]! : (v.arch[name] as bigint | undefined) ?? 0n),
+    get: (
+      v,
+    ) => (name.startsWith("x") ? v.gpr[idx / 2]! : (v.arch[name] as bigint | undefined) ?? 0n),
     set: (v, x) => {
       if (name.startsWith("x")) v.gpr[idx / 2] = x;
       else v.arch[name] = x;

@@ -21,13 +21,13 @@ import type { StructValue } from "../../../kernel/layout.ts";
 import { type Kvm, kvmArch, type KvmVcpu } from "../../../virt/kvm/kvm_host.ts";
 import { copyStructFromUser, getUserS32 } from "../../../virt/kvm/kvm_main.ts";
 import {
+  kvm_arm_counter_offset,
   KVM_ARM_SET_COUNTER_OFFSET,
   KVM_ARM_VCPU_TIMER_CTRL,
   KVM_ARM_VCPU_TIMER_IRQ_HPTIMER,
   KVM_ARM_VCPU_TIMER_IRQ_HVTIMER,
   KVM_ARM_VCPU_TIMER_IRQ_PTIMER,
   KVM_ARM_VCPU_TIMER_IRQ_VTIMER,
-  kvm_arm_counter_offset,
   KVM_REG_ARM_PTIMER_CNT,
   KVM_REG_ARM_PTIMER_CTL,
   KVM_REG_ARM_PTIMER_CVAL,
@@ -39,9 +39,9 @@ import {
   kvmTimerUpdateIrq,
   kvmTimerVcpuInit,
   readTimerCtl,
-  type TimerKind,
   timerCpu,
   timerEmulate,
+  type TimerKind,
   timerNow,
   timerVm,
   vtimerInHw,
@@ -157,14 +157,28 @@ export function timerSetReg(vcpu: KvmVcpu, id: bigint, value: bigint): void {
 
 const REGS: [string, bigint, string][] = [
   ["KVM_REG_ARM_TIMER_CTL", KVM_REG_ARM_TIMER_CTL, "CNTV_CTL_EL0"],
-  ["KVM_REG_ARM_TIMER_CVAL", KVM_REG_ARM_TIMER_CVAL, "CNTV_CVAL_EL0 (id encodes CNTVCT_EL0: swap quirk)"],
-  ["KVM_REG_ARM_TIMER_CNT", KVM_REG_ARM_TIMER_CNT, "CNTVCT_EL0 (id encodes CNTV_CVAL_EL0: swap quirk)"],
+  [
+    "KVM_REG_ARM_TIMER_CVAL",
+    KVM_REG_ARM_TIMER_CVAL,
+    "CNTV_CVAL_EL0 (id encodes CNTVCT_EL0: swap quirk)",
+  ],
+  [
+    "KVM_REG_ARM_TIMER_CNT",
+    KVM_REG_ARM_TIMER_CNT,
+    "CNTVCT_EL0 (id encodes CNTV_CVAL_EL0: swap quirk)",
+  ],
   ["KVM_REG_ARM_PTIMER_CTL", KVM_REG_ARM_PTIMER_CTL, "CNTP_CTL_EL0"],
   ["KVM_REG_ARM_PTIMER_CVAL", KVM_REG_ARM_PTIMER_CVAL, "CNTP_CVAL_EL0"],
   ["KVM_REG_ARM_PTIMER_CNT", KVM_REG_ARM_PTIMER_CNT, "CNTPCT_EL0"],
 ];
 for (const [name, id, doc] of REGS) {
-  ext.oneRegs.set(id, { name, id, doc, get: (v) => timerGetReg(v, id), set: (v, x) => timerSetReg(v, id, x) });
+  ext.oneRegs.set(id, {
+    name,
+    id,
+    doc,
+    get: (v) => timerGetReg(v, id),
+    set: (v, x) => timerSetReg(v, id, x),
+  });
 }
 
 // ------------------------------------------------------------ KVM_ARM_VCPU_TIMER_CTRL

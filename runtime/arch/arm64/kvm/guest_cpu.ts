@@ -118,7 +118,9 @@ export function guestMsr(vcpu: KvmVcpu, enc: bigint, val: bigint): void {
       cpu.setCvalRaw(cvalFromTval(cpu.vcount(), val));
       break;
     default:
-      if (!PTIMER_REGS.has(enc)) throw new GuestUndef(`MSR ${sysRegName(enc)}: UNDEFINED or read-only at EL1`);
+      if (!PTIMER_REGS.has(enc)) {
+        throw new GuestUndef(`MSR ${sysRegName(enc)}: UNDEFINED or read-only at EL1`);
+      }
       trapped(vcpu, () => ptimerAccess(vcpu, enc, true, val));
   }
   settle(vcpu);

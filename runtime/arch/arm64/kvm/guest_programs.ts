@@ -106,7 +106,9 @@ export class TickProgram implements GuestProgram {
       return;
     }
     const ctl = guestMrs(v, this.regs.ctl);
-    if (!(ctl & ARCH_TIMER_CTRL_IT_STAT)) this.errors.push(`ISTATUS clear in the handler (ctl ${ctl})`);
+    if (!(ctl & ARCH_TIMER_CTRL_IT_STAT)) {
+      this.errors.push(`ISTATUS clear in the handler (ctl ${ctl})`);
+    }
     guestMsr(v, this.regs.ctl, ARCH_TIMER_CTRL_IT_MASK);
     guestEoi(v, intid);
     this.ticks++;
@@ -118,7 +120,12 @@ export class TickProgram implements GuestProgram {
 }
 
 /** The selftest's stages, in order. */
-export const SELFTEST_STAGES = ["vtimer-cval", "vtimer-tval", "ptimer-cval", "ptimer-tval"] as const;
+export const SELFTEST_STAGES = [
+  "vtimer-cval",
+  "vtimer-tval",
+  "ptimer-cval",
+  "ptimer-tval",
+] as const;
 
 /** Parameters of the selftest (include/timer_test.h defaults). */
 export interface SelftestArgs {
@@ -171,7 +178,10 @@ export class SelftestProgram implements GuestProgram {
     }
     guestMsr(v, r.ctl, ARCH_TIMER_CTRL_ENABLE);
     const k = v.kvm.kernel;
-    this.#wait = k.clock.addTimer(k.clock.now + this.args.periodNs + this.args.marginNs, () => this.#check());
+    this.#wait = k.clock.addTimer(
+      k.clock.now + this.args.periodNs + this.args.marginNs,
+      () => this.#check(),
+    );
   }
 
   /** After the busy-wait: exactly one new interrupt (config_iter + 1 == irq_iter). */
@@ -179,7 +189,9 @@ export class SelftestProgram implements GuestProgram {
     this.#wait = undefined;
     if (this.nrIter !== this.iter + 1) {
       this.failures.push(
-        `${SELFTEST_STAGES[this.stage]} iter ${this.iter}: config_iter + 1 = ${this.iter + 1}, irq_iter = ${this.nrIter}` +
+        `${SELFTEST_STAGES[this.stage]} iter ${this.iter}: config_iter + 1 = ${
+          this.iter + 1
+        }, irq_iter = ${this.nrIter}` +
           " (Guest timer interrupt was not triggered within the specified interval, try to increase the error margin)",
       );
     }
@@ -210,7 +222,9 @@ export class SelftestProgram implements GuestProgram {
       return;
     }
     guestMsr(v, r.ctl, ARCH_TIMER_CTRL_IT_MASK); // stop the timer
-    if (intid !== timerPpi(v, kind)) this.failures.push(`INTID ${intid} ≠ ${kind} PPI ${timerPpi(v, kind)}`);
+    if (intid !== timerPpi(v, kind)) {
+      this.failures.push(`INTID ${intid} ≠ ${kind} PPI ${timerPpi(v, kind)}`);
+    }
     if (cnt < cval) this.failures.push(`counter ${cnt} < CVAL ${cval}`);
     if (!(ctl & ARCH_TIMER_CTRL_IT_STAT)) this.failures.push(`ISTATUS clear (ctl ${ctl})`);
     this.nrIter++;

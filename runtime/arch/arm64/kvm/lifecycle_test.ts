@@ -200,7 +200,15 @@ for (const mode of ["lazy", "legacy"]) {
 
 Deno.test("selftest with -o (KVM_ARM_SET_COUNTER_OFFSET) passes (arch_timer.c -o; api.rst §4.138)", () => {
   const t = bootArm({ vcpus: 2 });
-  const r = t.b("timer_selftest", t.vmm.objects.get("vm1")!, 2n, 5_000_000n, 100_000n, 1_000_000n, 1n << 40n) as Rec;
+  const r = t.b(
+    "timer_selftest",
+    t.vmm.objects.get("vm1")!,
+    2n,
+    5_000_000n,
+    100_000n,
+    1_000_000n,
+    1n << 40n,
+  ) as Rec;
   assert.equal(r.fields["passed"], true);
   assert.equal(r.fields["interrupts"], 16n);
 });
@@ -216,8 +224,20 @@ Deno.test("selftest check fails when the interrupt never arrives (vtimer PPI dis
 
 for (const kind of ["vtimer", "ptimer"] as const) {
   const R = kind === "vtimer"
-    ? { ctl: "CNTV_CTL_EL0", cval: "CNTV_CVAL_EL0", tval: "CNTV_TVAL_EL0", cnt: "CNTVCT_EL0", ppi: 27n }
-    : { ctl: "CNTP_CTL_EL0", cval: "CNTP_CVAL_EL0", tval: "CNTP_TVAL_EL0", cnt: "CNTPCT_EL0", ppi: 30n };
+    ? {
+      ctl: "CNTV_CTL_EL0",
+      cval: "CNTV_CVAL_EL0",
+      tval: "CNTV_TVAL_EL0",
+      cnt: "CNTVCT_EL0",
+      ppi: 27n,
+    }
+    : {
+      ctl: "CNTP_CTL_EL0",
+      cval: "CNTP_CVAL_EL0",
+      tval: "CNTP_TVAL_EL0",
+      cnt: "CNTPCT_EL0",
+      ppi: 30n,
+    };
   Deno.test(`kvm-unit-tests timer pending signal (${kind}): masked → ISTATUS but not pending (arm/timer.c test_timer_pending)`, () => {
     const t = bootArm();
     const v = t.cpu(0);

@@ -23,7 +23,13 @@
 import type { Kernel } from "../../../kernel/kernel.ts";
 import type { Timer } from "../../../kernel/clock.ts";
 import type { KvmVcpu } from "../../../virt/kvm/kvm_host.ts";
-import { ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, ARCH_TIMER_CTRL_IT_STAT, CNTHCTL_EL1PCEN, CNTHCTL_EL1PCTEN } from "../include/asm/sysreg.ts";
+import {
+  ARCH_TIMER_CTRL_ENABLE,
+  ARCH_TIMER_CTRL_IT_MASK,
+  ARCH_TIMER_CTRL_IT_STAT,
+  CNTHCTL_EL1PCEN,
+  CNTHCTL_EL1PCTEN,
+} from "../include/asm/sysreg.ts";
 
 /** Where a cost is attributed. */
 export type Phase = "entry/exit" | "load/put" | "wfi" | "irq" | "user";
@@ -93,7 +99,8 @@ export class PCpu {
 
   /** The timer output line: ENABLE && !IMASK && condition. */
   outputAsserted(): boolean {
-    return (this.cntv_ctl & (ARCH_TIMER_CTRL_ENABLE | ARCH_TIMER_CTRL_IT_MASK)) === ARCH_TIMER_CTRL_ENABLE &&
+    return (this.cntv_ctl & (ARCH_TIMER_CTRL_ENABLE | ARCH_TIMER_CTRL_IT_MASK)) ===
+        ARCH_TIMER_CTRL_ENABLE &&
       this.condition();
   }
 

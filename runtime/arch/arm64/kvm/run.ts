@@ -255,7 +255,9 @@ export function ensureRunning(vcpu: KvmVcpu): void {
     loadOn(vcpu, armHw(vcpu.kvm.kernel).cpus[t.lastCpu]!);
     return;
   }
-  if (t.state === "blocked") throw new Error(`${vcpu.label} is halted in WFI: advance the clock until it wakes`);
+  if (t.state === "blocked") {
+    throw new Error(`${vcpu.label} is halted in WFI: advance the clock until it wakes`);
+  }
   throw new Error(`${vcpu.label} is not in KVM_RUN`);
 }
 
@@ -277,7 +279,10 @@ export function kvmHandleWfi(vcpu: KvmVcpu): "blocked" | "running" {
   const runnable = hw.inPhase("wfi", vcpu, () => {
     kvmTimerSchedule(vcpu);
     // kvm_vcpu_check_block: kvm_arch_vcpu_runnable / kvm_cpu_has_pending_timer
-    if (kvmVgicVcpuPendingIrq(vcpu) || kvmTimerShouldFire(vcpu, t.vtimer) || kvmTimerShouldFire(vcpu, t.ptimer)) {
+    if (
+      kvmVgicVcpuPendingIrq(vcpu) || kvmTimerShouldFire(vcpu, t.vtimer) ||
+      kvmTimerShouldFire(vcpu, t.ptimer)
+    ) {
       kvmTimerUnschedule(vcpu);
       return true;
     }

@@ -87,14 +87,21 @@ const DOCS: Record<string, string> = {
   CNTFRQ_EL0: "Counter frequency in Hz (the simulated host's `cntfrq`, default 25 MHz).",
   CNTPCT_EL0: "Physical counter. For a guest: physical counter − the VM's poffset (0 unless set).",
   CNTVCT_EL0: "Virtual counter = physical counter − CNTVOFF_EL2. KVM keeps one VM-wide voffset.",
-  CNTP_TVAL_EL0: "EL1 physical timer TimerValue: signed 32-bit view of CVAL − now. Emulated by KVM here (traps).",
-  CNTP_CTL_EL0: "EL1 physical timer control: ENABLE (bit 0), IMASK (bit 1), ISTATUS (bit 2, read-only).",
+  CNTP_TVAL_EL0:
+    "EL1 physical timer TimerValue: signed 32-bit view of CVAL − now. Emulated by KVM here (traps).",
+  CNTP_CTL_EL0:
+    "EL1 physical timer control: ENABLE (bit 0), IMASK (bit 1), ISTATUS (bit 2, read-only).",
   CNTP_CVAL_EL0: "EL1 physical timer compare value: fires when CVAL ≤ CNTPCT.",
-  CNTV_TVAL_EL0: "Virtual timer TimerValue: reads low 32 bits of CVAL − now; writes CVAL = now + sext(value).",
-  CNTV_CTL_EL0: "Virtual timer control: ENABLE (bit 0), IMASK (bit 1), ISTATUS (bit 2, read-only, = CVAL ≤ now).",
-  CNTV_CVAL_EL0: "Virtual timer compare value: the output asserts when ENABLE && !IMASK && CVAL ≤ CNTVCT.",
-  CNTVOFF_EL2: "Virtual offset (EL2): KVM writes the VM's offset on vcpu_load and 0 on vcpu_put (seed 004).",
-  CNTHCTL_EL2: "Hyp timer control: EL1PCTEN (bit 0) / EL1PCEN (bit 1) with E2H=0; bits 10/11 with E2H=1.",
+  CNTV_TVAL_EL0:
+    "Virtual timer TimerValue: reads low 32 bits of CVAL − now; writes CVAL = now + sext(value).",
+  CNTV_CTL_EL0:
+    "Virtual timer control: ENABLE (bit 0), IMASK (bit 1), ISTATUS (bit 2, read-only, = CVAL ≤ now).",
+  CNTV_CVAL_EL0:
+    "Virtual timer compare value: the output asserts when ENABLE && !IMASK && CVAL ≤ CNTVCT.",
+  CNTVOFF_EL2:
+    "Virtual offset (EL2): KVM writes the VM's offset on vcpu_load and 0 on vcpu_put (seed 004).",
+  CNTHCTL_EL2:
+    "Hyp timer control: EL1PCTEN (bit 0) / EL1PCEN (bit 1) with E2H=0; bits 10/11 with E2H=1.",
 };
 
 registerUapi({
@@ -122,7 +129,9 @@ registerUapi({
     name,
     id,
     doc: DOCS[name]!,
-    source: name === "CNTVOFF_EL2" || name === "CNTHCTL_EL2" ? "arch/arm64/kvm/hyp/timer-sr.c" : SRC,
+    source: name === "CNTVOFF_EL2" || name === "CNTHCTL_EL2"
+      ? "arch/arm64/kvm/hyp/timer-sr.c"
+      : SRC,
     ...(name === "CNTVOFF_EL2" || name === "CNTHCTL_EL2" ? { seed: "004" } : {}),
   })),
 });

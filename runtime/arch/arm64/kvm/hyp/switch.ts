@@ -14,7 +14,12 @@
 import type { KvmVcpu } from "../../../../virt/kvm/kvm_host.ts";
 import { timerCpu, timerVm } from "../arch_timer.ts";
 import type { ArmHw, PCpu } from "../pcpu.ts";
-import { legacyTimerRestoreState, legacyTimerSaveState, timerDisableTraps, timerEnableTraps } from "./timer-sr.ts";
+import {
+  legacyTimerRestoreState,
+  legacyTimerSaveState,
+  timerDisableTraps,
+  timerEnableTraps,
+} from "./timer-sr.ts";
 
 /**
  * The entry half of __kvm_vcpu_run: timer trap config (or the legacy restore),
@@ -27,8 +32,9 @@ import { legacyTimerRestoreState, legacyTimerSaveState, timerDisableTraps, timer
  */
 export function kvmVcpuRunEnter(hw: ArmHw, cpu: PCpu, vcpu: KvmVcpu): void {
   const t = timerCpu(vcpu);
-  if (hw.legacy) legacyTimerRestoreState(cpu, hw.vhe, t.enabled, t.vtimer, timerVm(vcpu.kvm).voffset);
-  else timerEnableTraps(cpu, hw.vhe);
+  if (hw.legacy) {
+    legacyTimerRestoreState(cpu, hw.vhe, t.enabled, t.vtimer, timerVm(vcpu.kvm).voffset);
+  } else timerEnableTraps(cpu, hw.vhe);
   cpu.inGuest = true;
 }
 

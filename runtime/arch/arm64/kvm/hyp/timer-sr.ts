@@ -78,7 +78,12 @@ export function timerDisableTraps(cpu: PCpu, vhe: boolean): void {
  * // legacyTimerSaveState(cpu, vhe, enabled, saved)
  * ```
  */
-export function legacyTimerSaveState(cpu: PCpu, vhe: boolean, enabled: boolean, saved: SavedVtimer): void {
+export function legacyTimerSaveState(
+  cpu: PCpu,
+  vhe: boolean,
+  enabled: boolean,
+  saved: SavedVtimer,
+): void {
   if (enabled) {
     saved.ctl = cpu.readCtl() & 3n;
     saved.cval = cpu.readCval();

@@ -17,11 +17,22 @@
  * ```
  * @module
  */
-import { EBUSY, EEXIST, EFAULT, EINVAL, ENXIO } from "../../../../include/uapi/asm-generic/errno.ts";
+import {
+  EBUSY,
+  EEXIST,
+  EFAULT,
+  EINVAL,
+  ENXIO,
+} from "../../../../include/uapi/asm-generic/errno.ts";
 import { KVM_DEV_TYPE } from "../../../../include/uapi/linux/kvm.ts";
 import { Errno } from "../../../../kernel/errno.ts";
 import type { StructValue } from "../../../../kernel/layout.ts";
-import { type Kvm, type KvmDevice, kvmRegisterDeviceOps, type KvmVcpu } from "../../../../virt/kvm/kvm_host.ts";
+import {
+  type Kvm,
+  type KvmDevice,
+  kvmRegisterDeviceOps,
+  type KvmVcpu,
+} from "../../../../virt/kvm/kvm_host.ts";
 import { getUserU64, putUserU64 } from "../../../../virt/kvm/kvm_main.ts";
 import {
   KVM_DEV_ARM_VGIC_CTRL_INIT,
@@ -259,13 +270,17 @@ function vgicSetAttr(dev: KvmDevice, attr: StructValue): number {
       if (val < VGIC_NR_PRIVATE_IRQS + 32 || val > VGIC_MAX_RESERVED || (val & 31)) {
         throw new Errno(EINVAL, "nr_irqs must be 64..1023 and a multiple of 32");
       }
-      if (d.initialized || d.nr_spis) throw new Errno(EBUSY, "nr_irqs already set or vgic initialised");
+      if (d.initialized || d.nr_spis) {
+        throw new Errno(EBUSY, "nr_irqs already set or vgic initialised");
+      }
       d.nr_spis = val - VGIC_NR_PRIVATE_IRQS;
       return 0;
     }
     case KVM_DEV_ARM_VGIC_GRP_ADDR: {
       const v = getUserU64(dev.kvm.kernel, addr);
-      if (a !== KVM_VGIC_V3_ADDR_TYPE_DIST && a !== KVM_VGIC_V3_ADDR_TYPE_REDIST) throw new Errno(ENXIO);
+      if (a !== KVM_VGIC_V3_ADDR_TYPE_DIST && a !== KVM_VGIC_V3_ADDR_TYPE_REDIST) {
+        throw new Errno(ENXIO);
+      }
       if (v % SZ_64K !== 0n) throw new Errno(EINVAL, "base not 64K aligned");
       const key = a === KVM_VGIC_V3_ADDR_TYPE_DIST ? "dist_base" : "redist_base";
       if (d[key] !== undefined) throw new Errno(EEXIST, "base already set");
@@ -290,7 +305,10 @@ function vgicGetAttr(dev: KvmDevice, attr: StructValue): number {
     k.current.mm.write(Number(addr), b);
     return 0;
   }
-  if (group === KVM_DEV_ARM_VGIC_GRP_ADDR && (a === KVM_VGIC_V3_ADDR_TYPE_DIST || a === KVM_VGIC_V3_ADDR_TYPE_REDIST)) {
+  if (
+    group === KVM_DEV_ARM_VGIC_GRP_ADDR &&
+    (a === KVM_VGIC_V3_ADDR_TYPE_DIST || a === KVM_VGIC_V3_ADDR_TYPE_REDIST)
+  ) {
     putUserU64(k, addr, (a === KVM_VGIC_V3_ADDR_TYPE_DIST ? d.dist_base : d.redist_base) ?? 0n);
     return 0;
   }
@@ -301,7 +319,10 @@ function vgicHasAttr(_dev: KvmDevice, attr: StructValue): number {
   const group = attr.group as bigint, a = attr.attr as bigint;
   if (group === KVM_DEV_ARM_VGIC_GRP_NR_IRQS) return 0;
   if (group === KVM_DEV_ARM_VGIC_GRP_CTRL && a === KVM_DEV_ARM_VGIC_CTRL_INIT) return 0;
-  if (group === KVM_DEV_ARM_VGIC_GRP_ADDR && (a === KVM_VGIC_V3_ADDR_TYPE_DIST || a === KVM_VGIC_V3_ADDR_TYPE_REDIST)) {
+  if (
+    group === KVM_DEV_ARM_VGIC_GRP_ADDR &&
+    (a === KVM_VGIC_V3_ADDR_TYPE_DIST || a === KVM_VGIC_V3_ADDR_TYPE_REDIST)
+  ) {
     return 0;
   }
   throw new Errno(ENXIO);
@@ -314,7 +335,13 @@ kvmRegisterDeviceOps(Number(KVM_DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V3), {
     // kvm_vgic_create: one vgic per VM; not after a vCPU has run.
     if (vgicOf(kvm)) throw new Errno(EEXIST, "the VM already has a vgic");
     if (kvm.vcpus.some((v) => v.hasRun)) throw new Errno(EBUSY, "a vCPU has already run");
-    const d: VgicDist = { version: 3, initialized: false, nr_spis: 0, dist_base: undefined, redist_base: undefined };
+    const d: VgicDist = {
+      version: 3,
+      initialized: false,
+      nr_spis: 0,
+      dist_base: undefined,
+      redist_base: undefined,
+    };
     dev.private = d;
     kvm.arch["vgic"] = d;
   },
@@ -323,6 +350,8 @@ kvmRegisterDeviceOps(Number(KVM_DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V3), {
   has_attr: vgicHasAttr,
   describe(dev) {
     const d = dev.private as VgicDist;
-    return `GICv3, ${d.nr_spis + VGIC_NR_PRIVATE_IRQS} IRQs, ${d.initialized ? "initialised" : "not initialised"}`;
+    return `GICv3, ${d.nr_spis + VGIC_NR_PRIVATE_IRQS} IRQs, ${
+      d.initialized ? "initialised" : "not initialised"
+    }`;
   },
 });

@@ -28,7 +28,13 @@ export const KVM_REG_ARM64_SYSREG = 0x0013_0000n;
  * console.log(ARM64_SYS_REG(3, 3, 14, 0, 2).toString(16)); // "603000000013df02"
  * ```
  */
-export function ARM64_SYS_REG(op0: number, op1: number, crn: number, crm: number, op2: number): bigint {
+export function ARM64_SYS_REG(
+  op0: number,
+  op1: number,
+  crn: number,
+  crm: number,
+  op2: number,
+): bigint {
   return KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG |
     BigInt((op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2);
 }
@@ -66,7 +72,11 @@ export const KVM_ARM_PREFERRED_TARGET = IOR("KVM_ARM_PREFERRED_TARGET", KVMIO, 0
   kind: "struct",
   struct: kvm_vcpu_init,
   io: "out",
-}, { fd: "vm", source: "include/uapi/linux/kvm.h", doc: "The target to pass to KVM_ARM_VCPU_INIT." });
+}, {
+  fd: "vm",
+  source: "include/uapi/linux/kvm.h",
+  doc: "The target to pass to KVM_ARM_VCPU_INIT.",
+});
 
 /** KVM_ARM_TARGET_GENERIC_V8 */
 export const KVM_ARM_TARGET_GENERIC_V8 = 5n;
@@ -119,7 +129,10 @@ export const KVM_ARM_DEV_PMU = 4n;
 export const kvm_arm_counter_offset = defineStruct("kvm_arm_counter_offset", [
   ["counter_offset", "u64", { hex: true }],
   ["reserved", "u64"],
-], { doc: "VM-wide offset subtracted from both the virtual and the physical counter views; reserved must be 0." });
+], {
+  doc:
+    "VM-wide offset subtracted from both the virtual and the physical counter views; reserved must be 0.",
+});
 
 /** _IOW(KVMIO, 0xb5, struct kvm_arm_counter_offset): 0x4010AEB5 on arm64. */
 export const KVM_ARM_SET_COUNTER_OFFSET = IOW("KVM_ARM_SET_COUNTER_OFFSET", KVMIO, 0xb5, 16, {
@@ -129,7 +142,8 @@ export const KVM_ARM_SET_COUNTER_OFFSET = IOW("KVM_ARM_SET_COUNTER_OFFSET", KVMI
 }, {
   fd: "vm",
   source: "include/uapi/linux/kvm.h; arch/arm64/kvm/arch_timer.c kvm_vm_ioctl_set_counter_offset",
-  doc: "Sets one VM-wide counter offset for both the virtual and physical timers (voffset = poffset = " +
+  doc:
+    "Sets one VM-wide counter offset for both the virtual and physical timers (voffset = poffset = " +
     "counter_offset), covering vCPUs created later; afterwards SET_ONE_REG of TIMER_CNT/PTIMER_CNT is ignored. " +
     "Advertised by KVM_CAP_COUNTER_OFFSET (227).",
   errors: [
@@ -146,7 +160,8 @@ registerUapi({
     {
       group: "KVM_REG_ARM_TIMER",
       source: SRC,
-      doc: "Timer ONE_REG ids. TIMER_CVAL and TIMER_CNT are swapped relative to their encodings (ABI quirk).",
+      doc:
+        "Timer ONE_REG ids. TIMER_CVAL and TIMER_CNT are swapped relative to their encodings (ABI quirk).",
       values: {
         KVM_REG_ARM_TIMER_CTL,
         KVM_REG_ARM_TIMER_CVAL,
@@ -165,7 +180,8 @@ registerUapi({
     {
       group: "KVM_ARM_VCPU_TIMER_IRQ",
       source: SRC,
-      doc: "Attributes of KVM_ARM_VCPU_TIMER_CTRL: the PPI (16..31) of each timer; addr points to an int",
+      doc:
+        "Attributes of KVM_ARM_VCPU_TIMER_CTRL: the PPI (16..31) of each timer; addr points to an int",
       values: {
         KVM_ARM_VCPU_TIMER_IRQ_VTIMER,
         KVM_ARM_VCPU_TIMER_IRQ_PTIMER,
@@ -198,28 +214,42 @@ registerUapi({
       name: "KVM_REG_ARM_TIMER_CTL",
       id: KVM_REG_ARM_TIMER_CTL,
       source: SRC,
-      doc: "CNTV_CTL_EL0 of the vCPU. SET strips ISTATUS; GET sets ISTATUS whenever CVAL ≤ now (even if disabled).",
+      doc:
+        "CNTV_CTL_EL0 of the vCPU. SET strips ISTATUS; GET sets ISTATUS whenever CVAL ≤ now (even if disabled).",
     },
     {
       name: "KVM_REG_ARM_TIMER_CVAL",
       id: KVM_REG_ARM_TIMER_CVAL,
       source: SRC,
-      doc: `CNTV_CVAL_EL0 — although the id encodes CNTVCT_EL0 (3,3,14,0,2): the swap quirk (${ARCH_TIMER_DOC}).`,
+      doc:
+        `CNTV_CVAL_EL0 — although the id encodes CNTVCT_EL0 (3,3,14,0,2): the swap quirk (${ARCH_TIMER_DOC}).`,
     },
     {
       name: "KVM_REG_ARM_TIMER_CNT",
       id: KVM_REG_ARM_TIMER_CNT,
       source: SRC,
-      doc: `CNTVCT_EL0 — although the id encodes CNTV_CVAL_EL0 (3,3,14,3,2). SET moves the VM-wide virtual ` +
+      doc:
+        `CNTVCT_EL0 — although the id encodes CNTV_CVAL_EL0 (3,3,14,3,2). SET moves the VM-wide virtual ` +
         `offset (voffset = physical counter − value), for every vCPU; ignored after KVM_ARM_SET_COUNTER_OFFSET.`,
     },
-    { name: "KVM_REG_ARM_PTIMER_CTL", id: KVM_REG_ARM_PTIMER_CTL, source: SRC, doc: "CNTP_CTL_EL0 of the vCPU." },
-    { name: "KVM_REG_ARM_PTIMER_CVAL", id: KVM_REG_ARM_PTIMER_CVAL, source: SRC, doc: "CNTP_CVAL_EL0 of the vCPU." },
+    {
+      name: "KVM_REG_ARM_PTIMER_CTL",
+      id: KVM_REG_ARM_PTIMER_CTL,
+      source: SRC,
+      doc: "CNTP_CTL_EL0 of the vCPU.",
+    },
+    {
+      name: "KVM_REG_ARM_PTIMER_CVAL",
+      id: KVM_REG_ARM_PTIMER_CVAL,
+      source: SRC,
+      doc: "CNTP_CVAL_EL0 of the vCPU.",
+    },
     {
       name: "KVM_REG_ARM_PTIMER_CNT",
       id: KVM_REG_ARM_PTIMER_CNT,
       source: SRC,
-      doc: "CNTPCT_EL0 as the guest sees it. SET sets the physical offset (poffset = counter − value); " +
+      doc:
+        "CNTPCT_EL0 as the guest sees it. SET sets the physical offset (poffset = counter − value); " +
         "ignored after KVM_ARM_SET_COUNTER_OFFSET.",
     },
   ],
