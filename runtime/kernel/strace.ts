@@ -94,7 +94,7 @@ export function ioctlDefFor(f: File | undefined, cmd: number, arch: Kernel["arch
   return defs.find((d) => ioctlNumber(d, arch) === cmd);
 }
 
-function fmtArg(k: Kernel, p: Process, d: IoctlDef | undefined, arg: bigint, when: "before" | "after"): string {
+function fmtArg(p: Process, d: IoctlDef | undefined, arg: bigint, when: "before" | "after"): string {
   const hex = `0x${arg.toString(16)}`;
   if (!d) return hex;
   const a = d.arg;
@@ -154,7 +154,7 @@ export function fmtIoctlBefore(k: Kernel, p: Process, fd: number, f: File | unde
   const d = ioctlDefFor(f, cmd, k.arch);
   const name = d ? d.name : `_IOC(0x${cmd.toString(16)})`;
   const fdtxt = f ? `${fd}<${f.path}>` : `${fd}`;
-  const a = fmtArg(k, p, d, arg, "before");
+  const a = fmtArg(p, d, arg, "before");
   return `ioctl(${fdtxt}, ${name}, ${a}`;
 }
 
@@ -170,7 +170,7 @@ export function fmtIoctlAfter(k: Kernel, p: Process, f: File | undefined, cmd: n
   const d = ioctlDefFor(f, cmd, k.arch);
   let s = before;
   if (d && r >= 0 && (d.arg.kind === "struct" || d.arg.kind === "ptr") && d.arg.io !== "in") {
-    const after = fmtArg(k, p, d, arg, "after");
+    const after = fmtArg(p, d, arg, "after");
     if (d.arg.io === "out") {
       const i = s.lastIndexOf(", ");
       s = `${s.slice(0, i)}, ${after}`;

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOENT, ENOTTY, ENXIO, EPERM } from "../../include/uapi/asm-generic/errno.ts";
+import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENODEV, ENOENT, ENOTTY, ENXIO, EPERM } from "../../include/uapi/asm-generic/errno.ts";
 import {
   KVM_API_VERSION,
   KVM_CAP,
@@ -208,8 +208,8 @@ const vmFops: FileOperations = {
   },
 };
 
-/** The kernel refuses VM ioctls from another mm with EIO (kvm_vm_ioctl). */
-const EIO_FOREIGN_MM = 5;
+/** The kernel refuses VM, vCPU and device ioctls from another mm with EIO (kvm_vm_ioctl). */
+const EIO_FOREIGN_MM = EIO;
 
 function createVcpu(kvm: Kvm, arg: bigint): number {
   const ext = kvmArch(kvm.kernel.arch);
@@ -401,7 +401,8 @@ const vcpuFops: FileOperations = {
 function kvmVcpuRun(vcpu: KvmVcpu): number {
   const k = vcpu.kvm.kernel;
   const ext = kvmArch(k.arch);
-  if (vcpu.inGuest) throw new Errno(EBADF_BUSY, "vCPU already running");
+  // A second KVM_RUN would wait on vcpu->mutex; the interpreter never issues one.
+  if (vcpu.inGuest) throw new Errno(EBUSY, "vCPU already running");
   ext.vcpuRunCheck?.(vcpu);
   for (const f of ext.vcpuLoad) f(vcpu);
   const done = vcpu.pendingExit;
@@ -416,8 +417,6 @@ function kvmVcpuRun(vcpu: KvmVcpu): number {
   return IOCTL_UNFINISHED;
 }
 
-/** KVM_RUN on a vCPU that is already in KVM_RUN (another thread) → EBUSY-like; kernel uses the vcpu mutex. */
-const EBADF_BUSY = 16;
 
 /**
  * Exit from the guest to the VMM: fill kvm_run, wake the VMM thread blocked in
@@ -555,4 +554,3 @@ module_init("kvm", (k: Kernel) => {
   });
 });
 
-export { ENOENT as _ENOENT };

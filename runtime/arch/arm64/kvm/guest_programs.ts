@@ -47,6 +47,7 @@ export interface TimerRegs {
  *
  * @example
  * ```ts
+ * import { CNTV_CTL_EL0 } from "../include/asm/sysreg.ts";
  * console.log(timerRegs("vtimer").ctl === CNTV_CTL_EL0); // true
  * ```
  */
