@@ -175,31 +175,21 @@ export class Vringh {
 
   /** vringh_iov_pull_iotlb: copy up to len bytes out of riov into dst. */
   pull(iov: Kiov, dst: Uint8Array, len: number): number {
-    let done = 0;
-    while (done < len && iov.i < iov.addr.length) {
-      const avail = iov.len[iov.i]! - iov.consumed;
-      const n = Math.min(avail, len - done);
-      if (n > 0) {
-        this.mem.read(iov.addr[iov.i]! + iov.consumed, dst, done, n);
-        done += n;
-        iov.consumed += n;
-      }
-      if (iov.consumed >= iov.len[iov.i]!) {
-        iov.i++;
-        iov.consumed = 0;
-      }
-    }
-    return done;
+    return this.#xfer(iov, len, (addr, off, n) => this.mem.read(addr, dst, off, n));
   }
 
   /** vringh_iov_push_iotlb: copy up to len bytes of src into wiov. */
   push(iov: Kiov, src: Uint8Array, len: number): number {
+    return this.#xfer(iov, len, (addr, off, n) => this.mem.write(addr, src, off, n));
+  }
+
+  /** vringh_iov_xfer: walk the iov, moving bytes with `copy`. */
+  #xfer(iov: Kiov, len: number, copy: (addr: number, off: number, n: number) => void): number {
     let done = 0;
     while (done < len && iov.i < iov.addr.length) {
-      const room = iov.len[iov.i]! - iov.consumed;
-      const n = Math.min(room, len - done);
+      const n = Math.min(iov.len[iov.i]! - iov.consumed, len - done);
       if (n > 0) {
-        this.mem.write(iov.addr[iov.i]! + iov.consumed, src, done, n);
+        copy(iov.addr[iov.i]! + iov.consumed, done, n);
         done += n;
         iov.consumed += n;
       }
