@@ -16,7 +16,11 @@ function topology(): { text: string; json: string } {
     out.push(`let x${i} = 0x${(i * 4096).toString(16)} | ${i % 3} << 12`);
     out.push(`expect x${i} >= 0`);
     objs.push({ kind: "guest", name: `vm${i}`, vcpus: 1 + (i % 8), memory: `${1 + (i % 4)}G` });
-    objs.push({ kind: "let", name: `x${i}`, value: { op: "|", l: i * 4096, r: { op: "<<", l: i % 3, r: 12 } } });
+    objs.push({
+      kind: "let",
+      name: `x${i}`,
+      value: { op: "|", l: i * 4096, r: { op: "<<", l: i % 3, r: 12 } },
+    });
     objs.push({ kind: "expect", cond: { op: ">=", l: `x${i}`, r: 0 } });
   }
   return { text: out.join("\n"), json: JSON.stringify(objs) };
@@ -25,22 +29,39 @@ function topology(): { text: string; json: string } {
 const { text, json } = topology();
 const vocab = buildVocabulary();
 
-Deno.bench({ name: "JSON.parse of the equivalent JSON (baseline)", group: "parse 100k lines", baseline: true, n: 10 }, () => {
+Deno.bench({
+  name: "JSON.parse of the equivalent JSON (baseline)",
+  group: "parse 100k lines",
+  baseline: true,
+  n: 10,
+}, () => {
   JSON.parse(json);
 });
-Deno.bench({ name: "parse + check of a 100,000-line topology", group: "parse 100k lines", n: 10 }, () => {
-  const { program } = parse(text, "big.vmt");
-  check(program, vocab);
-});
+Deno.bench(
+  { name: "parse + check of a 100,000-line topology", group: "parse 100k lines", n: 10 },
+  () => {
+    const { program } = parse(text, "big.vmt");
+    check(program, vocab);
+  },
+);
 
 const empty = await Deno.makeTempFile({ suffix: ".vmt" });
 const emptyJs = await Deno.makeTempFile({ suffix: ".js" });
 const deno = Deno.execPath();
 const cli = new URL("../cli/main.ts", import.meta.url).pathname;
 
-Deno.bench({ name: "deno run of an empty script (baseline)", group: "start-up", baseline: true, n: 5 }, async () => {
+Deno.bench({
+  name: "deno run of an empty script (baseline)",
+  group: "start-up",
+  baseline: true,
+  n: 5,
+}, async () => {
   await new Deno.Command(deno, { args: ["run", emptyJs], stdout: "null", stderr: "null" }).output();
 });
 Deno.bench({ name: "vmtopo run of an empty file", group: "start-up", n: 5 }, async () => {
-  await new Deno.Command(deno, { args: ["run", "-A", cli, "run", empty], stdout: "null", stderr: "null" }).output();
+  await new Deno.Command(deno, {
+    args: ["run", "-A", cli, "run", empty],
+    stdout: "null",
+    stderr: "null",
+  }).output();
 });

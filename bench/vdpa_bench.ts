@@ -23,12 +23,21 @@ import type { VdpaNetDev } from "../runtime/vmm/vhost_vdpa.ts";
 const BATCH = 128;
 
 function setup(profile: "seed" | "mainline"): VdpaNetDev {
-  const props = new Map<string, Value[]>([["arch", ["x86_64"]], ["kernel", [profile]], ["vdpa-sim-use-va", [false]]]);
+  const props = new Map<string, Value[]>([["arch", ["x86_64"]], ["kernel", [profile]], [
+    "vdpa-sim-use-va",
+    [false],
+  ]]);
   const k = new Kernel(hostConfig("bench", props));
   const vmm = new Vmm(k);
-  decls.get("guest")!.instantiate(vmm, { keyword: "guest", name: "vm1", props: new Map([["memory", [128n << 20n]]]) });
+  decls.get("guest")!.instantiate(vmm, {
+    keyword: "guest",
+    name: "vm1",
+    props: new Map([["memory", [128n << 20n]]]),
+  });
   decls.get("device:vdpa-net")!.instantiate(vmm, {
-    keyword: "device", name: "net0", type: "vdpa-net",
+    keyword: "device",
+    name: "net0",
+    type: "vdpa-net",
     props: new Map<string, Value[]>([["mac", ["52:54:00:12:34:56"]], ["guest", ["vm1"]]]),
   });
   return vmm.objects.get("net0")!.impl as VdpaNetDev;
@@ -63,7 +72,10 @@ function measure(_label: string, fn: () => number, ms = 400): number {
   return (n / (t - t0)) * 1000;
 }
 
-function compare(profile: "seed" | "mainline", size: number): { pps: number; raw: number; ratio: number } {
+function compare(
+  profile: "seed" | "mainline",
+  size: number,
+): { pps: number; raw: number; ratio: number } {
   const dev = setup(profile);
   const f = frame(size);
   const dst = new Uint8Array(f.length);
@@ -81,9 +93,11 @@ for (const profile of ["seed", "mainline"] as const) {
   for (const size of [64, 1500]) {
     const r = compare(profile, size);
     report.push(
-      `vdpa loopback ${profile.padEnd(8)} ${String(size).padStart(4)} B: ${Math.round(r.pps).toLocaleString("en")} pkt/s; raw copy ${
-        Math.round(r.raw).toLocaleString("en")
-      }/s; ratio ${r.ratio.toFixed(3)}${size === 1500 ? (r.ratio >= 0.1 ? " (goal ≥ 0.1 met)" : " (goal ≥ 0.1 NOT met)") : ""}`,
+      `vdpa loopback ${profile.padEnd(8)} ${String(size).padStart(4)} B: ${
+        Math.round(r.pps).toLocaleString("en")
+      } pkt/s; raw copy ${Math.round(r.raw).toLocaleString("en")}/s; ratio ${r.ratio.toFixed(3)}${
+        size === 1500 ? (r.ratio >= 0.1 ? " (goal ≥ 0.1 met)" : " (goal ≥ 0.1 NOT met)") : ""
+      }`,
     );
   }
 }
@@ -92,11 +106,18 @@ console.log(report.join("\n"));
 for (const size of [64, 1500]) {
   const dev = setup("mainline");
   const f = frame(size);
-  Deno.bench(`vdpa loopback ${size} B × ${BATCH} (mainline ring path)`, { group: `vdpa-${size}`, baseline: false }, () => {
+  Deno.bench(`vdpa loopback ${size} B × ${BATCH} (mainline ring path)`, {
+    group: `vdpa-${size}`,
+    baseline: false,
+  }, () => {
     ringBatch(dev, f);
   });
   const dst = new Uint8Array(f.length);
-  Deno.bench(`raw Uint8Array copy ${size} B × ${BATCH}`, { group: `vdpa-${size}`, baseline: true }, () => {
-    for (let i = 0; i < BATCH; i++) dst.set(f);
-  });
+  Deno.bench(
+    `raw Uint8Array copy ${size} B × ${BATCH}`,
+    { group: `vdpa-${size}`, baseline: true },
+    () => {
+      for (let i = 0; i < BATCH; i++) dst.set(f);
+    },
+  );
 }

@@ -32,14 +32,18 @@ function guestOf(vmm: Vmm, v: Value | undefined): Kvm {
 
 function int(v: Value | undefined, what: string): bigint {
   if (typeof v === "bigint") return v;
-  throw new BuiltinError(`${what} must be an integer, got ${v === undefined ? "nothing" : kindOf(v)}`);
+  throw new BuiltinError(
+    `${what} must be an integer, got ${v === undefined ? "nothing" : kindOf(v)}`,
+  );
 }
 
 function guestAccess<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof Errno) throw new BuiltinError(`guest access failed (${errnoName(e.errno)}): ${e.message}`);
+    if (e instanceof Errno) {
+      throw new BuiltinError(`guest access failed (${errnoName(e.errno)}): ${e.message}`);
+    }
     throw e;
   }
 }
@@ -47,12 +51,15 @@ function guestAccess<T>(f: () => T): T {
 function toBytes(v: Value | undefined): Uint8Array {
   if (v instanceof Uint8Array) return v;
   if (typeof v === "string") return new TextEncoder().encode(v);
-  throw new BuiltinError(`expected bytes or a string, got ${v === undefined ? "nothing" : kindOf(v)}`);
+  throw new BuiltinError(
+    `expected bytes or a string, got ${v === undefined ? "nothing" : kindOf(v)}`,
+  );
 }
 
 registerBuiltin({
   name: "memwrite",
-  doc: "memwrite(guest, gpa, bytes): the guest writes bytes to its physical memory (through its memslots).",
+  doc:
+    "memwrite(guest, gpa, bytes): the guest writes bytes to its physical memory (through its memslots).",
   params: ["guest", "gpa", "data"],
   call({ vmm }, args) {
     const kvm = guestOf(vmm, args[0]);
@@ -76,12 +83,17 @@ registerBuiltin({
 
 registerBuiltin({
   name: "memwrite64",
-  doc: "memwrite64(guest, gpa, value, be?): store a u64 (little-endian; big-endian when be is true).",
+  doc:
+    "memwrite64(guest, gpa, value, be?): store a u64 (little-endian; big-endian when be is true).",
   params: ["guest", "gpa", "value", "be"],
   call({ vmm }, args) {
     const kvm = guestOf(vmm, args[0]);
     const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, int(args[2], "value")), args[3] !== true);
+    new DataView(b.buffer).setBigUint64(
+      0,
+      BigInt.asUintN(64, int(args[2], "value")),
+      args[3] !== true,
+    );
     guestAccess(() => kvmWriteGuest(kvm, Number(int(args[1], "gpa")), b));
     return 8n;
   },
@@ -117,7 +129,9 @@ registerBuiltin({
   params: ["value"],
   call(_ctx, args) {
     const v = args[0];
-    if (v instanceof Uint8Array || Array.isArray(v) || typeof v === "string") return BigInt(v.length);
+    if (v instanceof Uint8Array || Array.isArray(v) || typeof v === "string") {
+      return BigInt(v.length);
+    }
     throw new BuiltinError(`len() of ${v === undefined ? "nothing" : kindOf(v)}`);
   },
 });
@@ -150,7 +164,8 @@ registerBuiltin({
 
 registerBuiltin({
   name: "mmap",
-  doc: "mmap(len) in the VMM, or mmap(process, len): anonymous read/write memory (the mmap(2) syscall); returns the address.",
+  doc:
+    "mmap(len) in the VMM, or mmap(process, len): anonymous read/write memory (the mmap(2) syscall); returns the address.",
   params: ["len", "process"],
   call({ vmm, kernel }, args) {
     let proc: Process = vmm.proc;

@@ -38,18 +38,32 @@ function typeName(t: StructDef["fields"][number]["type"]): string {
  * ```
  */
 export function structHelp(s: StructDef): string[] {
-  const out = [`struct ${s.name} (${s.size} bytes)${s.argsz ? `; ${s.argsz} is filled with ${s.size} when omitted` : ""}`];
+  const out = [
+    `struct ${s.name} (${s.size} bytes)${
+      s.argsz ? `; ${s.argsz} is filled with ${s.size} when omitted` : ""
+    }`,
+  ];
   for (const f of s.fields) {
     const extra = f.flags
       ? `  flags: ${f.flags.bits.map(([n, v]) => `${n}=${hx(v)}`).join(" ")}`
       : f.enum
-      ? `  values: ${f.enum.values.slice(0, 8).map(([n]) => n).join(" ")}${f.enum.values.length > 8 ? " …" : ""}`
+      ? `  values: ${f.enum.values.slice(0, 8).map(([n]) => n).join(" ")}${
+        f.enum.values.length > 8 ? " …" : ""
+      }`
       : "";
-    out.push(`  +${String(f.offset).padEnd(3)} ${typeName(f.type).padEnd(10)} ${f.name}${extra}${f.doc ? `  — ${f.doc}` : ""}`);
+    out.push(
+      `  +${String(f.offset).padEnd(3)} ${typeName(f.type).padEnd(10)} ${f.name}${extra}${
+        f.doc ? `  — ${f.doc}` : ""
+      }`,
+    );
   }
   if (s.tail) {
     const e = s.tail.elem;
-    out.push(`  +${String(s.size).padEnd(3)} ${(typeof e === "string" ? e : `struct ${e.name}`) + "[]"} ${s.tail.name}`);
+    out.push(
+      `  +${String(s.size).padEnd(3)} ${
+        (typeof e === "string" ? e : `struct ${e.name}`) + "[]"
+      } ${s.tail.name}`,
+    );
   }
   return out;
 }
@@ -59,13 +73,19 @@ function ioctlHelp(d: IoctlDef): string {
   const mac = { none: "_IO", r: "_IOR", w: "_IOW", rw: "_IOWR" }[d.dir];
   const lines = [
     `${d.name} — ${d.doc}`,
-    `  ${mac}(0x${d.type.toString(16).toUpperCase()}, 0x${d.nr.toString(16)}${d.dir === "none" ? "" : `, ${d.size} bytes`})` +
+    `  ${mac}(0x${d.type.toString(16).toUpperCase()}, 0x${d.nr.toString(16)}${
+      d.dir === "none" ? "" : `, ${d.size} bytes`
+    })` +
     `  = ${hx(gen)} (generic: x86_64, arm64)  ${hx(ppc)} (powerpc)`,
   ];
   if (d.fd) lines.push(`  issued on: ${d.fd}`);
   const a = d.arg;
-  if (a.kind === "struct") lines.push(`  argument: pointer to struct ${a.struct.name} (${a.io})`, ...structHelp(a.struct).map((l) => `  ${l}`));
-  else if (a.kind === "ptr") {
+  if (a.kind === "struct") {
+    lines.push(
+      `  argument: pointer to struct ${a.struct.name} (${a.io})`,
+      ...structHelp(a.struct).map((l) => `  ${l}`),
+    );
+  } else if (a.kind === "ptr") {
     lines.push(`  argument: pointer to ${a.type}${a.name ? ` ${a.name}` : ""} (${a.io})`);
     if (a.flags) lines.push(`  flags: ${a.flags.bits.map(([n, v]) => `${n}=${hx(v)}`).join(" ")}`);
   } else if (a.kind === "value") lines.push(`  argument: integer${a.name ? ` ${a.name}` : ""}`);
@@ -89,7 +109,11 @@ export function helpText(topic?: string): string {
   if (!topic) {
     return [
       "vmtopo help — `help NAME` explains an ioctl, hypercall, constant, struct, declaration, builtin or show topic.",
-      `  declarations: host ${[...new Set([...decls.values()].map((d) => d.kind ? `device ${d.kind}` : d.keyword))].join(", ")}`,
+      `  declarations: host ${
+        [...new Set([...decls.values()].map((d) => d.kind ? `device ${d.kind}` : d.keyword))].join(
+          ", ",
+        )
+      }`,
       `  statements: let, expect, show, advance, for, include, ioctl TARGET NAME(args) [=> R], hcall VCPU NAME(args) [=> R]`,
       `  ioctls: ${uapi.ioctls.size} (e.g. ${[...uapi.ioctls.keys()].slice(0, 4).join(", ")} …)`,
       `  hypercalls: ${[...uapi.hcalls.keys()].join(", ") || "-"}`,
@@ -115,30 +139,60 @@ export function helpText(topic?: string): string {
   const c = uapi.constants.get(topic);
   if (c !== undefined) {
     const g = uapi.constGroupOf.get(topic);
-    return `${topic} = ${c} (${hx(c)})${g ? ` — ${g.group}${g.doc ? `: ${g.doc}` : ""}` : ""}${g?.source ? `\n  defined in: ${g.source}` : ""}`;
+    return `${topic} = ${c} (${hx(c)})${g ? ` — ${g.group}${g.doc ? `: ${g.doc}` : ""}` : ""}${
+      g?.source ? `\n  defined in: ${g.source}` : ""
+    }`;
   }
-  if (ERRNO[topic] !== undefined) return `${topic} = ${ERRNO[topic]} — ${strerror(ERRNO[topic]!)} (include/uapi/asm-generic/errno*.h)`;
+  if (ERRNO[topic] !== undefined) {
+    return `${topic} = ${ERRNO[topic]} — ${
+      strerror(ERRNO[topic]!)
+    } (include/uapi/asm-generic/errno*.h)`;
+  }
   const st = uapi.structs.get(topic) ?? uapi.structs.get(topic.replace(/^struct /, ""));
   if (st) return structHelp(st).join("\n");
   const reg = uapi.registers.get(topic);
   if (reg) {
-    return [`${reg.name}${reg.id !== undefined ? ` (ONE_REG id ${hx(reg.id)})` : ""} — ${reg.doc}`, ...(reg.source ? [`  defined in: ${reg.source}`] : []), ...(reg.seed ? [`  seed: ${reg.seed}`] : [])].join("\n");
+    return [
+      `${reg.name}${reg.id !== undefined ? ` (ONE_REG id ${hx(reg.id)})` : ""} — ${reg.doc}`,
+      ...(reg.source ? [`  defined in: ${reg.source}`] : []),
+      ...(reg.seed ? [`  seed: ${reg.seed}`] : []),
+    ].join("\n");
   }
   const b = builtins.get(topic);
-  if (b) return `${b.name}(${b.params.join(", ")}) — ${b.doc}${b.source ? `\n  source: ${b.source}` : ""}`;
+  if (b) {
+    return `${b.name}(${b.params.join(", ")}) — ${b.doc}${
+      b.source ? `\n  source: ${b.source}` : ""
+    }`;
+  }
   const s = shows.get(topic);
   if (s) return `show ${s.topic} — ${s.doc}`;
   if (topic === "host") {
-    return ["host NAME { … } — the simulated machine; declare it first.", ...allHostProps().map((p) => `  ${p.name} ${p.values ? p.values.join("|") : p.type}${p.doc ? `  — ${p.doc}` : ""}`)].join("\n");
+    return [
+      "host NAME { … } — the simulated machine; declare it first.",
+      ...allHostProps().map((p) =>
+        `  ${p.name} ${p.values ? p.values.join("|") : p.type}${p.doc ? `  — ${p.doc}` : ""}`
+      ),
+    ].join("\n");
   }
   const dh = [...decls.values()].filter((d) => d.keyword === topic || d.kind === topic);
   if (dh.length) {
     return dh.map((d) =>
-      [`${d.keyword}${d.kind ? ` NAME ${d.kind}` : " NAME"} { … } — ${d.doc}`, ...d.props.map((p) => `  ${p.name} ${p.values ? p.values.join("|") : p.type}${p.doc ? `  — ${p.doc}` : ""}`)].join("\n")
+      [
+        `${d.keyword}${d.kind ? ` NAME ${d.kind}` : " NAME"} { … } — ${d.doc}`,
+        ...d.props.map((p) =>
+          `  ${p.name} ${p.values ? p.values.join("|") : p.type}${p.doc ? `  — ${p.doc}` : ""}`
+        ),
+      ].join("\n")
     ).join("\n");
   }
   const v = buildVocabulary();
-  const all = [...v.ioctls.keys(), ...v.hcalls.keys(), ...v.constants, ...v.builtins.keys(), ...v.showTopics];
+  const all = [
+    ...v.ioctls.keys(),
+    ...v.hcalls.keys(),
+    ...v.constants,
+    ...v.builtins.keys(),
+    ...v.showTopics,
+  ];
   const near = all.filter((n) => n.toLowerCase().includes(topic.toLowerCase())).slice(0, 8);
   return `no help for \`${topic}\`${near.length ? `; related: ${near.join(", ")}` : ""}`;
 }

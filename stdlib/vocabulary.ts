@@ -16,7 +16,7 @@ import "../runtime/modules.ts";
 import "./core_builtins.ts";
 import type { CallSpec, DeclSpec, Vocabulary } from "../dsl/vocabulary.ts";
 import { ERRNO } from "../runtime/include/uapi/asm-generic/errno.ts";
-import type { FlagSet, EnumSet, StructDef } from "../runtime/kernel/layout.ts";
+import type { EnumSet, FlagSet, StructDef } from "../runtime/kernel/layout.ts";
 import type { IoctlDef } from "../runtime/kernel/uapi.ts";
 import { uapi } from "../runtime/kernel/uapi_registry.ts";
 import { allHostProps } from "../runtime/vmm/host.ts";
@@ -38,7 +38,12 @@ export function shortNames(s: FlagSet | EnumSet | undefined): string[] {
  */
 export function structFields(s: StructDef | undefined): string[] {
   if (!s) return [];
-  return [...s.fields.filter((f) => !/^(pad|resv|reserved|__pad|padding)\d*$/.test(f.name)).map((f) => f.name), ...(s.tail ? [s.tail.name] : [])];
+  return [
+    ...s.fields.filter((f) => !/^(pad|resv|reserved|__pad|padding)\d*$/.test(f.name)).map((f) =>
+      f.name
+    ),
+    ...(s.tail ? [s.tail.name] : []),
+  ];
 }
 
 function ioctlSpec(d: IoctlDef): CallSpec {
@@ -71,10 +76,21 @@ let cachedSizes = "";
  * ```
  */
 export function buildVocabulary(): Vocabulary {
-  const sizes = [uapi.ioctls.size, uapi.hcalls.size, uapi.constants.size, decls.size, builtins.size, shows.size].join();
+  const sizes = [
+    uapi.ioctls.size,
+    uapi.hcalls.size,
+    uapi.constants.size,
+    decls.size,
+    builtins.size,
+    shows.size,
+  ].join();
   if (cached && sizes === cachedSizes) return cached;
   const declMap = new Map<string, DeclSpec>();
-  declMap.set("host", { keyword: "host", props: allHostProps(), doc: "the simulated machine (must come first)" });
+  declMap.set("host", {
+    keyword: "host",
+    props: allHostProps(),
+    doc: "the simulated machine (must come first)",
+  });
   const deviceKinds: string[] = [];
   const deviceProps = new Map<string, DeclSpec["props"][number]>();
   for (const [key, h] of decls) {
@@ -83,9 +99,19 @@ export function buildVocabulary(): Vocabulary {
       for (const p of h.props) deviceProps.set(p.name, p);
       continue;
     }
-    declMap.set(key, { keyword: h.keyword, numericName: h.numericName ?? false, props: h.props, doc: h.doc });
+    declMap.set(key, {
+      keyword: h.keyword,
+      numericName: h.numericName ?? false,
+      props: h.props,
+      doc: h.doc,
+    });
   }
-  declMap.set("device", { keyword: "device", kinds: deviceKinds, props: [...deviceProps.values()], doc: "a device" });
+  declMap.set("device", {
+    keyword: "device",
+    kinds: deviceKinds,
+    props: [...deviceProps.values()],
+    doc: "a device",
+  });
   const ioctls = new Map([...uapi.ioctls.values()].map((d) => [d.name, ioctlSpec(d)]));
   const hcalls = new Map([...uapi.hcalls.values()].map((h) => {
     const fieldFlags: Record<string, string[]> = {};
@@ -98,7 +124,12 @@ export function buildVocabulary(): Vocabulary {
     fieldFlags: b.fieldFlags ?? {},
     doc: b.doc,
   } as CallSpec]));
-  const constants = new Set<string>([...uapi.constants.keys(), ...Object.keys(ERRNO), "true", "false"]);
+  const constants = new Set<string>([
+    ...uapi.constants.keys(),
+    ...Object.keys(ERRNO),
+    "true",
+    "false",
+  ]);
   cached = {
     decls: declMap,
     ioctls,

@@ -13,7 +13,14 @@
 import type { Args, Expr, FieldInit, HcallExpr, IoctlExpr, Span, Target } from "../ast.ts";
 import { suggest } from "../suggest.ts";
 import { RuntimeError } from "./errors.ts";
-import { type CallHandlers, type CallOutcome, type Evaluator, ioctlRetText, structToRec, toFieldInput } from "./eval.ts";
+import {
+  type CallHandlers,
+  type CallOutcome,
+  type Evaluator,
+  ioctlRetText,
+  structToRec,
+  toFieldInput,
+} from "./eval.ts";
 import { constantValue } from "../../stdlib/vocabulary.ts";
 import { BuiltinError } from "../../stdlib/core_builtins.ts";
 import { hcallName } from "../../runtime/arch/powerpc/include/asm/hvcall.ts";
@@ -35,7 +42,12 @@ import { hex, kindOf, Obj, Rec, type Value } from "../../runtime/vmm/value.ts";
 import type { VmmVcpu } from "../../runtime/vmm/vmm.ts";
 
 /** Evaluate struct-literal fields against a struct layout (flags scoped per field). */
-export function structInput(ev: Evaluator, def: StructDef, fields: readonly FieldInit[], span: Span): FieldInputRecord {
+export function structInput(
+  ev: Evaluator,
+  def: StructDef,
+  fields: readonly FieldInit[],
+  span: Span,
+): FieldInputRecord {
   const out: FieldInputRecord = {};
   const names = [...def.fields.map((f) => f.name), ...(def.tail ? [def.tail.name] : [])];
   for (const fi of fields) {
@@ -112,7 +124,10 @@ function argsToInput(
 }
 
 /** Resolve an ioctl target to (process, fd). */
-export function resolveTarget(ev: Evaluator, t: Target): { proc: Process; fd: number; vcpu?: VmmVcpu } {
+export function resolveTarget(
+  ev: Evaluator,
+  t: Target,
+): { proc: Process; fd: number; vcpu?: VmmVcpu } {
   const vmm = ev.env.vmm(t.span);
   if (t.kind === "ProcPath" || t.kind === "ProcFd") {
     const po = vmm.objects.get(t.process.text);
@@ -187,9 +202,7 @@ export function evalIoctl(ev: Evaluator, e: IoctlExpr): CallOutcome {
         kind: "ioctl",
         ret,
         value: ret,
-        retText: r === SYSCALL_UNFINISHED
-          ? "0 (the vCPU is now in the guest)"
-          : ioctlRetText(ret),
+        retText: r === SYSCALL_UNFINISHED ? "0 (the vCPU is now in the guest)" : ioctlRetText(ret),
         echo: () => "",
       };
     }
@@ -292,8 +305,7 @@ export function evalHcall(ev: Evaluator, e: HcallExpr): CallOutcome {
         `${kv.label} cannot make a hypercall: ${err.message}`,
         e.vcpu.span,
         {
-          help:
-            "the VMM starts vCPUs in KVM_RUN when the guest is declared (unless `start false`)",
+          help: "the VMM starts vCPUs in KVM_RUN when the guest is declared (unless `start false`)",
         },
       );
     }
@@ -316,7 +328,13 @@ export function evalHcall(ev: Evaluator, e: HcallExpr): CallOutcome {
 }
 
 /** Evaluate `open PROC PATH`. */
-export function evalOpen(ev: Evaluator, procName: string, path: string, pspan: Span, span: Span): Value {
+export function evalOpen(
+  ev: Evaluator,
+  procName: string,
+  path: string,
+  pspan: Span,
+  span: Span,
+): Value {
   const vmm = ev.env.vmm(span);
   const po = vmm.objects.get(procName);
   if (!(po instanceof Obj) || po.kind !== "process") {
@@ -332,7 +350,13 @@ export function evalOpen(ev: Evaluator, procName: string, path: string, pspan: S
 }
 
 /** Evaluate a builtin call. */
-export function evalCall(ev: Evaluator, name: string, args: Args, span: Span, nameSpan: Span): Value {
+export function evalCall(
+  ev: Evaluator,
+  name: string,
+  args: Args,
+  span: Span,
+  nameSpan: Span,
+): Value {
   const b = builtins.get(name);
   if (!b) {
     const s = suggest(name, [...builtins.keys()]);
@@ -416,7 +440,6 @@ function describeArg(def: IoctlDef): string {
       return `struct ${a.struct.name}`;
   }
 }
-
 
 /** The call handlers an Evaluator uses. */
 export const CALLS: CallHandlers = {

@@ -152,7 +152,7 @@ export class Session {
     const k = this.#kernel;
     if (!k || k.trace.lines.length === 0) return;
     const lines = k.trace.drain();
-    if (!this.#replaying) for (const l of lines) this.#lines.push(l);
+    if (!this.#replaying) { for (const l of lines) this.#lines.push(l); }
   }
 
   #diag(d: Diagnostic): void {
@@ -160,7 +160,10 @@ export class Session {
     this.#flushTrace();
     this.#diags.push(d);
     this.#lines.push(
-      renderDiagnostic(d, (f) => this.#sources.get(f), { color: this.opts.color ?? false }).replace(/\n+$/, ""),
+      renderDiagnostic(d, (f) => this.#sources.get(f), { color: this.opts.color ?? false }).replace(
+        /\n+$/,
+        "",
+      ),
     );
   }
 
@@ -187,7 +190,13 @@ export class Session {
     }
     this.#flushTrace();
     const ok = !this.#diags.some((d) => d.severity === "error") && this.#failed === 0;
-    return { lines: this.#lines, ok, diagnostics: this.#diags, passed: this.#passed, failed: this.#failed };
+    return {
+      lines: this.#lines,
+      ok,
+      diagnostics: this.#diags,
+      passed: this.#passed,
+      failed: this.#failed,
+    };
   }
 
   #check(program: Program): Diagnostic[] {
@@ -198,7 +207,9 @@ export class Session {
         known,
         declared: this.#declared,
         ...(this.opts.readFile
-          ? { resolveInclude: (p: string, from: string) => this.opts.readFile!(p, from) !== undefined }
+          ? {
+            resolveInclude: (p: string, from: string) => this.opts.readFile!(p, from) !== undefined,
+          }
           : {}),
       });
     } catch (e) {
@@ -225,7 +236,8 @@ export class Session {
       return true;
     } catch (e) {
       this.#report(e, st.span);
-      const touched = this.#kernel !== undefined && (before < 0 || totalSyscalls(this.#kernel) !== before);
+      const touched = this.#kernel !== undefined &&
+        (before < 0 || totalSyscalls(this.#kernel) !== before);
       this.vars.clear();
       for (const [k, v] of varsBefore) this.vars.set(k, v);
       if (touched && topLevel && !(this.opts.stopOnError ?? false)) this.#replay();
@@ -268,7 +280,9 @@ export class Session {
       }
     } catch (e) {
       this.#replaying = false;
-      this.#diag(internalDiag(new ReplayNeeded(`replay failed: ${(e as Error).message}`), undefined));
+      this.#diag(
+        internalDiag(new ReplayNeeded(`replay failed: ${(e as Error).message}`), undefined),
+      );
     } finally {
       this.#replaying = false;
       this.setTrace(trace);
@@ -293,7 +307,11 @@ export class Session {
       case "Expect": {
         const v = this.#ev.eval(st.cond);
         if (!truthy(v)) {
-          throw new RuntimeError("VT0202", `expectation failed: ${describeFailure(st.cond, this.#ev)}`, st.cond.span);
+          throw new RuntimeError(
+            "VT0202",
+            `expectation failed: ${describeFailure(st.cond, this.#ev)}`,
+            st.cond.span,
+          );
         }
         this.#passed++;
         return;
@@ -303,7 +321,11 @@ export class Session {
       case "Advance": {
         const ns = this.#ev.int(this.#ev.eval(st.amount), st.amount.span);
         if (ns < 0n || ns > 1_000_000_000_000n) {
-          throw new RuntimeError("VT0211", "advance takes 0 to 1000s of virtual time", st.amount.span);
+          throw new RuntimeError(
+            "VT0211",
+            "advance takes 0 to 1000s of virtual time",
+            st.amount.span,
+          );
         }
         this.#ensureVmm(st.span).kernel.clock.advance(Number(ns));
         return;
@@ -311,7 +333,9 @@ export class Session {
       case "For": {
         const a = this.#ev.int(this.#ev.eval(st.from), st.from.span);
         const b = this.#ev.int(this.#ev.eval(st.to), st.to.span);
-        if (b - a > MAX_LOOP) throw new RuntimeError("VT0211", `loop of ${b - a} iterations is too long`, st.span);
+        if (b - a > MAX_LOOP) {
+          throw new RuntimeError("VT0211", `loop of ${b - a} iterations is too long`, st.span);
+        }
         const had = this.vars.has(st.var.text), prev = this.vars.get(st.var.text);
         try {
           for (let i = a; i < b; i++) {
@@ -338,7 +362,9 @@ export class Session {
     if (!o || !isCall(e)) return;
     if (o.kind === "ioctl" && o.ret < 0n) {
       throw new RuntimeError("VT0201", `${callName(e)} failed: ${o.retText}`, e.span, {
-        help: `if this is the answer you expect, write it as a statement: \`… => ${o.retText.split(" ")[0]}\``,
+        help: `if this is the answer you expect, write it as a statement: \`… => ${
+          o.retText.split(" ")[0]
+        }\``,
       });
     }
   }
@@ -396,13 +422,18 @@ export class Session {
     }
     if (kw === "host") {
       if (this.#vmm) {
-        throw new RuntimeError("VT0209", "the host is already running; declare `host` before anything else", d.span, {
-          ...(this.#hostSpan
-            ? { labels: [{ span: this.#hostSpan, message: "host declared here" }] }
-            : this.#firstUse
-            ? { labels: [{ span: this.#firstUse, message: "the default host booted here" }] }
-            : {}),
-        });
+        throw new RuntimeError(
+          "VT0209",
+          "the host is already running; declare `host` before anything else",
+          d.span,
+          {
+            ...(this.#hostSpan
+              ? { labels: [{ span: this.#hostSpan, message: "host declared here" }] }
+              : this.#firstUse
+              ? { labels: [{ span: this.#firstUse, message: "the default host booted here" }] }
+              : {}),
+          },
+        );
       }
       const props = this.#props(d, "host");
       try {
@@ -416,12 +447,23 @@ export class Session {
     const key = kw === "device" ? `device:${d.type?.text ?? ""}` : kw;
     const h = decls.get(key);
     if (!h) {
-      throw new RuntimeError("VT0206", kw === "device" ? `unknown device kind \`${d.type?.text ?? ""}\`` : `no handler for \`${kw}\``, d.type?.span ?? d.keyword.span);
+      throw new RuntimeError(
+        "VT0206",
+        kw === "device"
+          ? `unknown device kind \`${d.type?.text ?? ""}\``
+          : `no handler for \`${kw}\``,
+        d.type?.span ?? d.keyword.span,
+      );
     }
     const vmm = this.#ensureVmm(d.span);
     const props = this.#props(d, key);
     try {
-      h.instantiate(vmm, { keyword: kw, name: d.name.text, ...(d.type ? { type: d.type.text } : {}), props });
+      h.instantiate(vmm, {
+        keyword: kw,
+        name: d.name.text,
+        ...(d.type ? { type: d.type.text } : {}),
+        props,
+      });
     } catch (e) {
       throw this.#declError(d, e);
     }
@@ -432,16 +474,27 @@ export class Session {
   #declError(d: Decl, e: unknown): RuntimeError {
     if (e instanceof VmmError) {
       const p = e.prop ? d.props.find((x) => x.name.text === e.prop) : undefined;
-      return new RuntimeError("VT0206", `${d.keyword.text} \`${d.name.text}\`: ${e.message}`, p?.span ?? d.span, {
-        ...(e.help ? { help: e.help } : {}),
-      });
+      return new RuntimeError(
+        "VT0206",
+        `${d.keyword.text} \`${d.name.text}\`: ${e.message}`,
+        p?.span ?? d.span,
+        {
+          ...(e.help ? { help: e.help } : {}),
+        },
+      );
     }
     if (e instanceof RuntimeError) return e;
-    return new RuntimeError("VT0207", `${d.keyword.text} \`${d.name.text}\`: internal error: ${(e as Error).message}`, d.span);
+    return new RuntimeError(
+      "VT0207",
+      `${d.keyword.text} \`${d.name.text}\`: internal error: ${(e as Error).message}`,
+      d.span,
+    );
   }
 
   #props(d: Decl, key: string): Map<string, Value[]> {
-    const spec = key === "host" ? buildVocabulary().decls.get("host")!.props : decls.get(key)?.props ?? [];
+    const spec = key === "host"
+      ? buildVocabulary().decls.get("host")!.props
+      : decls.get(key)?.props ?? [];
     const out = new Map<string, Value[]>();
     for (const p of d.props) {
       const ps = spec.find((s) => s.name === p.name.text);
@@ -451,7 +504,11 @@ export class Session {
         const word = e.kind === "Ref" && e.parts.length === 1 ? e.parts[0]!.text : undefined;
         if (ps?.type === "bool" && word !== undefined) {
           if (!["on", "off", "true", "false", "yes", "no"].includes(word)) {
-            throw new RuntimeError("VT0108", `\`${p.name.text}\` takes on or off, found \`${word}\``, e.span);
+            throw new RuntimeError(
+              "VT0108",
+              `\`${p.name.text}\` takes on or off, found \`${word}\``,
+              e.span,
+            );
           }
           v = ["on", "true", "yes"].includes(word);
         } else if (ps?.type === "ident" && word !== undefined) v = word;
@@ -459,7 +516,11 @@ export class Session {
           v = word;
         } else v = this.#ev.eval(e);
         if ((ps?.type === "int" || ps?.type === "size") && typeof v !== "bigint") {
-          throw new RuntimeError("VT0108", `\`${p.name.text}\` takes a number, found ${kindOf(v)}`, e.span);
+          throw new RuntimeError(
+            "VT0108",
+            `\`${p.name.text}\` takes a number, found ${kindOf(v)}`,
+            e.span,
+          );
         }
       }
       const list = out.get(p.name.text) ?? [];
@@ -473,7 +534,9 @@ export class Session {
     const from = span.file;
     const text = this.opts.readFile?.(path, from);
     if (text === undefined) throw new RuntimeError("VT0111", `cannot read \`${path}\``, span);
-    if (this.#includeDepth >= MAX_INCLUDE_DEPTH) throw new RuntimeError("VT0211", "includes nested too deeply", span);
+    if (this.#includeDepth >= MAX_INCLUDE_DEPTH) {
+      throw new RuntimeError("VT0211", "includes nested too deeply", span);
+    }
     const { program, diagnostics } = parse(text, path);
     this.#sources.set(path, text);
     if (diagnostics.length) {
@@ -492,14 +555,20 @@ export class Session {
     const vmm = this.#ensureVmm(span);
     let views: View[];
     const first = args[0];
-    const word = first?.kind === "Ref" && first.parts.length === 1 ? first.parts[0]!.text : undefined;
+    const word = first?.kind === "Ref" && first.parts.length === 1
+      ? first.parts[0]!.text
+      : undefined;
     if (!first) {
       views = [{
         title: "show topics",
         columns: ["topic", "what"],
-        rows: [...shows.values()].sort((a, b) => a.topic.localeCompare(b.topic)).map((s) => [s.topic, s.doc]),
+        rows: [...shows.values()].sort((a, b) => a.topic.localeCompare(b.topic)).map((
+          s,
+        ) => [s.topic, s.doc]),
       }];
-    } else if (word !== undefined && shows.has(word) && !vmm.objects.has(word) && !this.vars.has(word)) {
+    } else if (
+      word !== undefined && shows.has(word) && !vmm.objects.has(word) && !this.vars.has(word)
+    ) {
       const rest = args.slice(1).map((a) => this.#showArg(a));
       views = shows.get(word)!.render(vmm, rest);
     } else {

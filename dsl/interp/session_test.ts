@@ -33,7 +33,8 @@ Deno.test("a failed declaration leaves no half-built object behind", () => {
 });
 
 Deno.test("same script, same transcript — trace included (DESIGN.md principle 3)", () => {
-  const script = SETUP + "let buf = mmap(1M)\nioctl vm1 KVM_SET_USER_MEMORY_REGION(slot: 1, guest_phys_addr: 0x10000000, memory_size: 64K, userspace_addr: buf)\nshow exits\n";
+  const script = SETUP +
+    "let buf = mmap(1M)\nioctl vm1 KVM_SET_USER_MEMORY_REGION(slot: 1, guest_phys_addr: 0x10000000, memory_size: 64K, userspace_addr: buf)\nshow exits\n";
   const a = new Session({ echo: true, trace: true }).run(script, "x.vmt").lines.join("\n");
   const b = new Session({ echo: true, trace: true }).run(script, "x.vmt").lines.join("\n");
   assert.equal(a, b);
@@ -42,7 +43,11 @@ Deno.test("same script, same transcript — trace included (DESIGN.md principle 
 
 Deno.test("expectations are counted; `=>` mismatches fail the run", () => {
   const s = new Session({ stopOnError: true });
-  const r = s.run(SETUP + "expect 1 + 1 == 2\nioctl vm1 KVM_CREATE_VCPU(0) => -EEXIST\nioctl vm1 KVM_CREATE_VCPU(7) => -EEXIST\n", "x.vmt");
+  const r = s.run(
+    SETUP +
+      "expect 1 + 1 == 2\nioctl vm1 KVM_CREATE_VCPU(0) => -EEXIST\nioctl vm1 KVM_CREATE_VCPU(7) => -EEXIST\n",
+    "x.vmt",
+  );
   assert.equal(r.passed, 2);
   assert.equal(r.failed, 1);
   assert.equal(r.ok, false);
@@ -50,7 +55,10 @@ Deno.test("expectations are counted; `=>` mismatches fail the run", () => {
 
 Deno.test("an out-struct comes back as a record whose fields scripts read (KVM_ARM_PREFERRED_TARGET, kvm_vcpu_init)", () => {
   const s = new Session({ echo: true });
-  const r = s.run("host a { arch arm64 }\nguest vm1 { vcpus 1 }\nlet t = ioctl vm1 KVM_ARM_PREFERRED_TARGET()\nexpect t.target == KVM_ARM_TARGET_GENERIC_V8\n", "x.vmt");
+  const r = s.run(
+    "host a { arch arm64 }\nguest vm1 { vcpus 1 }\nlet t = ioctl vm1 KVM_ARM_PREFERRED_TARGET()\nexpect t.target == KVM_ARM_TARGET_GENERIC_V8\n",
+    "x.vmt",
+  );
   assert.ok(r.ok, r.lines.join("\n"));
   assert.equal(r.passed, 1);
   assert.equal(s.run("expect t.target == 1", "<e>").ok, false);
@@ -59,18 +67,56 @@ Deno.test("an out-struct comes back as a record whose fields scripts read (KVM_A
 Deno.test("64-bit exact arithmetic: overflow is an error, not a wrap", () => {
   const s = new Session({ echo: true });
   assert.equal(s.run("let x = 0xffffffffffffffff + 1", "<e>").ok, false);
-  assert.ok(s.run("let y = 0xffffffffffffffff\nexpect y == ~0\nexpect (1 << 63) >> 63 == 1", "<e>").ok);
+  assert.ok(
+    s.run("let y = 0xffffffffffffffff\nexpect y == ~0\nexpect (1 << 63) >> 63 == 1", "<e>").ok,
+  );
 });
 
 Deno.test("the session never throws on arbitrary input (fast-check)", () => {
   const s = new Session({ echo: true });
   s.run(SETUP, "a.vmt");
-  const words = ["guest", "ioctl", "hcall", "vm1", "vm1.cpu0", "KVM_RUN", "KVM_CREATE_VCPU", "(", ")", "{", "}", "=>", "-EINVAL", "let", "x", "=", "1", "0xffff", "<<", "show", "exits", "for", "in", "..", "expect", "memread", ",", "advance", "10ms", ":", "vmm", "/dev/kvm"];
+  const words = [
+    "guest",
+    "ioctl",
+    "hcall",
+    "vm1",
+    "vm1.cpu0",
+    "KVM_RUN",
+    "KVM_CREATE_VCPU",
+    "(",
+    ")",
+    "{",
+    "}",
+    "=>",
+    "-EINVAL",
+    "let",
+    "x",
+    "=",
+    "1",
+    "0xffff",
+    "<<",
+    "show",
+    "exits",
+    "for",
+    "in",
+    "..",
+    "expect",
+    "memread",
+    ",",
+    "advance",
+    "10ms",
+    ":",
+    "vmm",
+    "/dev/kvm",
+  ];
   fc.assert(
-    fc.property(fc.oneof(fc.string(), fc.array(fc.constantFrom(...words)).map((a) => a.join(" "))), (text) => {
-      const r = s.run(text, "<fuzz>");
-      assert.ok(Array.isArray(r.lines));
-    }),
+    fc.property(
+      fc.oneof(fc.string(), fc.array(fc.constantFrom(...words)).map((a) => a.join(" "))),
+      (text) => {
+        const r = s.run(text, "<fuzz>");
+        assert.ok(Array.isArray(r.lines));
+      },
+    ),
     { numRuns: 150 },
   );
   assert.ok(s.run("ioctl vm1 KVM_CREATE_VCPU(0) => -EEXIST", "<after>").ok, "still usable");

@@ -13,7 +13,14 @@
  * ```
  * @module
  */
-import { EBADF, EINVAL, ENODEV, ENOENT, ENOTTY, ESPIPE } from "../include/uapi/asm-generic/errno.ts";
+import {
+  EBADF,
+  EINVAL,
+  ENODEV,
+  ENOENT,
+  ENOTTY,
+  ESPIPE,
+} from "../include/uapi/asm-generic/errno.ts";
 import { Clock } from "./clock.ts";
 import { Errno } from "./errno.ts";
 import { File, type FileOperations } from "./file.ts";
@@ -23,7 +30,14 @@ import { Trace } from "./trace.ts";
 import type { Arch, Profile } from "./uapi.ts";
 import { PhysMem } from "../mm/phys.ts";
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_SHARED } from "../mm/mm.ts";
-import { fmtIoctlAfter, fmtIoctlBefore, fmtMmap, fmtOpenFlags, fmtRet, fmtSyscallRet } from "./strace.ts";
+import {
+  fmtIoctlAfter,
+  fmtIoctlBefore,
+  fmtMmap,
+  fmtOpenFlags,
+  fmtRet,
+  fmtSyscallRet,
+} from "./strace.ts";
 
 /** Host configuration from the topology's `host` declaration. */
 export interface HostConfig {
@@ -174,7 +188,9 @@ export class Kernel {
     });
     if (this.trace.enabled) {
       this.trace.emit(
-        `${this.#prefix(p)}openat(AT_FDCWD, "${path}", ${fmtOpenFlags(flags)}) = ${fmtSyscallRet(r)}`,
+        `${this.#prefix(p)}openat(AT_FDCWD, "${path}", ${fmtOpenFlags(flags)}) = ${
+          fmtSyscallRet(r)
+        }`,
       );
     }
     return r;
@@ -229,7 +245,9 @@ export class Kernel {
       return data.length;
     });
     if (this.trace.enabled) {
-      this.trace.emit(`${this.#prefix(p)}read(${fd}, 0x${buf.toString(16)}, ${count}) = ${fmtSyscallRet(r)}`);
+      this.trace.emit(
+        `${this.#prefix(p)}read(${fd}, 0x${buf.toString(16)}, ${count}) = ${fmtSyscallRet(r)}`,
+      );
     }
     return r;
   }
@@ -243,14 +261,24 @@ export class Kernel {
     });
     if (this.trace.enabled) {
       this.trace.emit(
-        `${this.#prefix(p)}write(${fd}${fdPath(p, fd)}, 0x${buf.toString(16)}, ${count}) = ${fmtSyscallRet(r)}`,
+        `${this.#prefix(p)}write(${fd}${fdPath(p, fd)}, 0x${buf.toString(16)}, ${count}) = ${
+          fmtSyscallRet(r)
+        }`,
       );
     }
     return r;
   }
 
   /** mmap(addr, len, prot, flags, fd, offset); returns the address or -errno. */
-  mmap(p: Process, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
+  mmap(
+    p: Process,
+    addr: number,
+    len: number,
+    prot: number,
+    flags: number,
+    fd: number,
+    off: number,
+  ): number {
     const r = this.#run(p, "mmap", () => {
       if (flags & MAP_ANONYMOUS) return p.mm.mmap(addr, len, prot, flags, "anon");
       const f = p.fget(fd);
@@ -267,7 +295,9 @@ export class Kernel {
       if (!vma.fault) vma.flags |= MAP_SHARED;
       return start;
     });
-    if (this.trace.enabled) this.trace.emit(`${this.#prefix(p)}${fmtMmap(addr, len, prot, flags, fd, off, r)}`);
+    if (this.trace.enabled) {
+      this.trace.emit(`${this.#prefix(p)}${fmtMmap(addr, len, prot, flags, fd, off, r)}`);
+    }
     return r;
   }
 

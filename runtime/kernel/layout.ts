@@ -294,7 +294,9 @@ function writeField(
     } else if (typeof v === "string" && w === 1) {
       out.set(new TextEncoder().encode(v).subarray(0, t.count), off);
     } else if (Array.isArray(v)) {
-      v.slice(0, t.count).forEach((x, i) => writeScalar(dv, off + i * w, t.array, BigInt(x as bigint)));
+      v.slice(0, t.count).forEach((x, i) =>
+        writeScalar(dv, off + i * w, t.array, BigInt(x as bigint))
+      );
     } else if (typeof v === "bigint" || typeof v === "number") {
       writeScalar(dv, off, t.array, BigInt(v));
     } else throw new TypeError(`field ${sname}.${fname} takes an array`);

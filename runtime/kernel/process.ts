@@ -16,7 +16,7 @@
 import { EBADF, EMFILE } from "../include/uapi/asm-generic/errno.ts";
 import { Errno } from "./errno.ts";
 import { File } from "./file.ts";
-import { MAP_PRIVATE, MAP_ANONYMOUS, MM, PROT_READ, PROT_WRITE } from "../mm/mm.ts";
+import { MAP_ANONYMOUS, MAP_PRIVATE, MM, PROT_READ, PROT_WRITE } from "../mm/mm.ts";
 import type { PhysMem } from "../mm/phys.ts";
 
 /** Size of the stack VMA a process starts with (scripts' struct arguments live there). */
@@ -42,7 +42,13 @@ export class Process {
     this.uid = uid;
     this.mm = new MM(phys);
     for (const fd of [0, 1, 2]) this.fds.set(fd, TTY);
-    this.stackBase = this.mm.mmap(0, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, "[stack]");
+    this.stackBase = this.mm.mmap(
+      0,
+      STACK_SIZE,
+      PROT_READ | PROT_WRITE,
+      MAP_PRIVATE | MAP_ANONYMOUS,
+      "[stack]",
+    );
   }
 
   /** fd_install at the lowest free number. */

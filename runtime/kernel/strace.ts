@@ -14,7 +14,14 @@
 import { errnoName, strerror } from "../include/uapi/asm-generic/errno.ts";
 import type { File } from "./file.ts";
 import type { Kernel } from "./kernel.ts";
-import { decodeStruct, formatEnum, formatFlags, formatStruct, readScalar, scalarSize } from "./layout.ts";
+import {
+  decodeStruct,
+  formatEnum,
+  formatFlags,
+  formatStruct,
+  readScalar,
+  scalarSize,
+} from "./layout.ts";
 import type { Process } from "./process.ts";
 import { type IoctlDef, ioctlNumber } from "./uapi.ts";
 
@@ -67,12 +74,19 @@ export function fmtOpenFlags(flags: number): string {
  * // "mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000"
  * ```
  */
-export function fmtMmap(addr: number, len: number, prot: number, flags: number, fd: number, off: number, r: number): string {
+export function fmtMmap(
+  addr: number,
+  len: number,
+  prot: number,
+  flags: number,
+  fd: number,
+  off: number,
+  r: number,
+): string {
   const pr = prot === 0
     ? "PROT_NONE"
-    : [[1, "PROT_READ"], [2, "PROT_WRITE"], [4, "PROT_EXEC"]].filter(([b]) => prot & (b as number)).map((x) =>
-      x[1]
-    ).join("|");
+    : [[1, "PROT_READ"], [2, "PROT_WRITE"], [4, "PROT_EXEC"]].filter(([b]) => prot & (b as number))
+      .map((x) => x[1]).join("|");
   const fl = [[1, "MAP_SHARED"], [2, "MAP_PRIVATE"], [0x10, "MAP_FIXED"], [0x20, "MAP_ANONYMOUS"], [
     0x4000,
     "MAP_NORESERVE",
@@ -89,12 +103,21 @@ export function fmtMmap(addr: number, len: number, prot: number, flags: number, 
  * console.log(ioctlDefFor(undefined, 0, "arm64")); // undefined
  * ```
  */
-export function ioctlDefFor(f: File | undefined, cmd: number, arch: Kernel["arch"]): IoctlDef | undefined {
+export function ioctlDefFor(
+  f: File | undefined,
+  cmd: number,
+  arch: Kernel["arch"],
+): IoctlDef | undefined {
   const defs = f?.fops.ioctls?.(f) ?? [];
   return defs.find((d) => ioctlNumber(d, arch) === cmd);
 }
 
-function fmtArg(p: Process, d: IoctlDef | undefined, arg: bigint, when: "before" | "after"): string {
+function fmtArg(
+  p: Process,
+  d: IoctlDef | undefined,
+  arg: bigint,
+  when: "before" | "after",
+): string {
   const hex = `0x${arg.toString(16)}`;
   if (!d) return hex;
   const a = d.arg;
@@ -103,7 +126,11 @@ function fmtArg(p: Process, d: IoctlDef | undefined, arg: bigint, when: "before"
       case "none":
         return arg.toString();
       case "value":
-        return a.flags ? formatFlags(a.flags, arg) : a.enum ? formatEnum(a.enum, arg) : arg.toString();
+        return a.flags
+          ? formatFlags(a.flags, arg)
+          : a.enum
+          ? formatEnum(a.enum, arg)
+          : arg.toString();
       case "string": {
         const v = p.mm.findVma(Number(arg));
         const raw = p.mm.read(Number(arg), Math.min(64, v ? v.end - Number(arg) : 64));
@@ -112,7 +139,11 @@ function fmtArg(p: Process, d: IoctlDef | undefined, arg: bigint, when: "before"
       }
       case "ptr": {
         if (when === "before" && a.io === "out") return hex;
-        const v = readScalar(new DataView(p.mm.read(Number(arg), scalarSize(a.type)).buffer), 0, a.type);
+        const v = readScalar(
+          new DataView(p.mm.read(Number(arg), scalarSize(a.type)).buffer),
+          0,
+          a.type,
+        );
         const s = a.flags ? formatFlags(a.flags, v) : a.enum ? formatEnum(a.enum, v) : v.toString();
         return `[${s}]`;
       }
@@ -150,7 +181,14 @@ function elemSize(e: NonNullable<import("./layout.ts").StructDef["tail"]>["elem"
  * // used by Kernel.ioctl
  * ```
  */
-export function fmtIoctlBefore(k: Kernel, p: Process, fd: number, f: File | undefined, cmd: number, arg: bigint): string {
+export function fmtIoctlBefore(
+  k: Kernel,
+  p: Process,
+  fd: number,
+  f: File | undefined,
+  cmd: number,
+  arg: bigint,
+): string {
   const d = ioctlDefFor(f, cmd, k.arch);
   const name = d ? d.name : `_IOC(0x${cmd.toString(16)})`;
   const fdtxt = f ? `${fd}<${f.path}>` : `${fd}`;
@@ -166,7 +204,15 @@ export function fmtIoctlBefore(k: Kernel, p: Process, fd: number, f: File | unde
  * // used by Kernel.ioctl
  * ```
  */
-export function fmtIoctlAfter(k: Kernel, p: Process, f: File | undefined, cmd: number, arg: bigint, before: string, r: number): string {
+export function fmtIoctlAfter(
+  k: Kernel,
+  p: Process,
+  f: File | undefined,
+  cmd: number,
+  arg: bigint,
+  before: string,
+  r: number,
+): string {
   const d = ioctlDefFor(f, cmd, k.arch);
   let s = before;
   if (d && r >= 0 && (d.arg.kind === "struct" || d.arg.kind === "ptr") && d.arg.io !== "in") {

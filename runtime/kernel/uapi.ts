@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { type IocDir, ioc, GENERIC_LAYOUT } from "../include/uapi/asm-generic/ioctl.ts";
+import { GENERIC_LAYOUT, ioc, type IocDir } from "../include/uapi/asm-generic/ioctl.ts";
 import { POWERPC_LAYOUT } from "../arch/powerpc/include/uapi/asm/ioctl.ts";
 import type { EnumSet, FlagSet, Scalar, StructDef } from "./layout.ts";
 
@@ -30,7 +30,14 @@ export type ArgSpec =
   /** A pointer to a struct; io says which way the data flows. */
   | { kind: "struct"; struct: StructDef; io: "in" | "out" | "inout" }
   /** A pointer to one scalar (int fd, u64 features, u8 status). */
-  | { kind: "ptr"; type: Scalar; io: "in" | "out" | "inout"; name?: string; flags?: FlagSet; enum?: EnumSet }
+  | {
+    kind: "ptr";
+    type: Scalar;
+    io: "in" | "out" | "inout";
+    name?: string;
+    flags?: FlagSet;
+    enum?: EnumSet;
+  }
   /** A pointer to a NUL-terminated string (VFIO_GROUP_GET_DEVICE_FD). */
   | { kind: "string"; name?: string };
 
@@ -57,7 +64,15 @@ export interface IoctlDef {
 
 type DefOpts = Omit<IoctlDef, "name" | "type" | "nr" | "dir" | "size" | "arg">;
 
-function mk(name: string, dir: IocDir, type: number, nr: number, size: number, arg: ArgSpec, o: DefOpts): IoctlDef {
+function mk(
+  name: string,
+  dir: IocDir,
+  type: number,
+  nr: number,
+  size: number,
+  arg: ArgSpec,
+  o: DefOpts,
+): IoctlDef {
   return { name, dir, type, nr, size, arg, ...o };
 }
 
@@ -82,7 +97,14 @@ export function IO(name: string, type: number, nr: number, arg: ArgSpec, o: DefO
  * console.log(IOR("X", 0xAF, 0x00, 8, { kind: "none" }, { doc: "" }).dir); // "r"
  * ```
  */
-export function IOR(name: string, type: number, nr: number, size: number, arg: ArgSpec, o: DefOpts): IoctlDef {
+export function IOR(
+  name: string,
+  type: number,
+  nr: number,
+  size: number,
+  arg: ArgSpec,
+  o: DefOpts,
+): IoctlDef {
   return mk(name, "r", type, nr, size, arg, o);
 }
 
@@ -94,7 +116,14 @@ export function IOR(name: string, type: number, nr: number, size: number, arg: A
  * console.log(IOW("X", 0xAE, 0x46, 32, { kind: "none" }, { doc: "" }).dir); // "w"
  * ```
  */
-export function IOW(name: string, type: number, nr: number, size: number, arg: ArgSpec, o: DefOpts): IoctlDef {
+export function IOW(
+  name: string,
+  type: number,
+  nr: number,
+  size: number,
+  arg: ArgSpec,
+  o: DefOpts,
+): IoctlDef {
   return mk(name, "w", type, nr, size, arg, o);
 }
 
@@ -106,7 +135,14 @@ export function IOW(name: string, type: number, nr: number, size: number, arg: A
  * console.log(IOWR("X", 0xAE, 0xE0, 12, { kind: "none" }, { doc: "" }).dir); // "rw"
  * ```
  */
-export function IOWR(name: string, type: number, nr: number, size: number, arg: ArgSpec, o: DefOpts): IoctlDef {
+export function IOWR(
+  name: string,
+  type: number,
+  nr: number,
+  size: number,
+  arg: ArgSpec,
+  o: DefOpts,
+): IoctlDef {
   return mk(name, "rw", type, nr, size, arg, o);
 }
 
@@ -120,7 +156,13 @@ export function IOWR(name: string, type: number, nr: number, size: number, arg: 
  * ```
  */
 export function ioctlNumber(def: IoctlDef, arch: Arch): number {
-  return ioc(arch === "ppc64le" ? POWERPC_LAYOUT : GENERIC_LAYOUT, def.dir, def.type, def.nr, def.size);
+  return ioc(
+    arch === "ppc64le" ? POWERPC_LAYOUT : GENERIC_LAYOUT,
+    def.dir,
+    def.type,
+    def.nr,
+    def.size,
+  );
 }
 
 /**

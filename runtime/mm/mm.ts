@@ -59,7 +59,14 @@ export class MM {
   }
 
   /** mmap(): returns the start address, or throws Errno. */
-  mmap(addr: number, len: number, prot: number, flags: number, name: string, fault?: Vma["fault"]): number {
+  mmap(
+    addr: number,
+    len: number,
+    prot: number,
+    flags: number,
+    name: string,
+    fault?: Vma["fault"],
+  ): number {
     if (len <= 0 || !Number.isSafeInteger(len)) throw new Errno(EINVAL, "bad length");
     const ps = this.pageSize;
     const size = Math.ceil(len / ps) * ps;

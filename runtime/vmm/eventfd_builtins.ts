@@ -31,15 +31,18 @@ function int(v: Value | undefined, what: string): bigint {
 
 registerBuiltin({
   name: "eventfd",
-  doc: "eventfd(process?): eventfd2(0, EFD_CLOEXEC) in the VMM (or the process); returns the fd or -errno.",
+  doc:
+    "eventfd(process?): eventfd2(0, EFD_CLOEXEC) in the VMM (or the process); returns the fd or -errno.",
   params: ["process"],
   source: "fs/eventfd.c",
-  call: ({ vmm, kernel }, args) => BigInt(sysEventfd2(kernel, procOf(vmm, args[0]), 0, EFD_CLOEXEC)),
+  call: ({ vmm, kernel }, args) =>
+    BigInt(sysEventfd2(kernel, procOf(vmm, args[0]), 0, EFD_CLOEXEC)),
 });
 
 registerBuiltin({
   name: "eventfd_write",
-  doc: "eventfd_write(fd, n, process?): write(2) the u64 n to an eventfd (a kick when it is a vring's kick fd); returns 8 or -errno.",
+  doc:
+    "eventfd_write(fd, n, process?): write(2) the u64 n to an eventfd (a kick when it is a vring's kick fd); returns 8 or -errno.",
   params: ["fd", "n", "process"],
   source: "fs/eventfd.c eventfd_write",
   call({ vmm, kernel }, args) {
@@ -58,7 +61,8 @@ registerBuiltin({
 
 registerBuiltin({
   name: "eventfd_read",
-  doc: "eventfd_read(fd, process?): read(2) an eventfd's counter (and clear it); -EAGAIN when zero (the VMM's fds are non-blocking here).",
+  doc:
+    "eventfd_read(fd, process?): read(2) an eventfd's counter (and clear it); -EAGAIN when zero (the VMM's fds are non-blocking here).",
   params: ["fd", "process"],
   source: "fs/eventfd.c eventfd_read",
   call({ vmm, kernel }, args) {

@@ -18,8 +18,18 @@ import type { Value } from "./value.ts";
 
 /** The host's own properties; subsystems add more with registerHostProp. */
 export const HOST_PROPS: readonly PropSpec[] = [
-  { name: "arch", type: "ident", values: ["ppc64le", "arm64", "x86_64"], doc: "host ISA (default ppc64le)" },
-  { name: "kernel", type: "ident", values: ["seed", "mainline"], doc: "behaviour profile (default seed)" },
+  {
+    name: "arch",
+    type: "ident",
+    values: ["ppc64le", "arm64", "x86_64"],
+    doc: "host ISA (default ppc64le)",
+  },
+  {
+    name: "kernel",
+    type: "ident",
+    values: ["seed", "mainline"],
+    doc: "behaviour profile (default seed)",
+  },
   { name: "page", type: "size", doc: "host PAGE_SIZE (default 64K on ppc64le, 4K elsewhere)" },
   { name: "mmu", type: "ident", values: ["radix", "hash"], doc: "POWER MMU mode (default radix)" },
   { name: "seed", type: "int", doc: "seed of the simulator's PRNG (default 1)" },
@@ -53,7 +63,9 @@ export function hostConfig(name: string, props: Map<string, Value[]>): HostConfi
   const page = one("page");
   const pageSize = typeof page === "bigint" ? Number(page) : arch === "ppc64le" ? 65536 : 4096;
   if (![4096, 16384, 65536].includes(pageSize)) {
-    throw new VmmError(`page size ${pageSize} is not one Linux supports here (4K, 16K, 64K)`, { prop: "page" });
+    throw new VmmError(`page size ${pageSize} is not one Linux supports here (4K, 16K, 64K)`, {
+      prop: "page",
+    });
   }
   const seed = one("seed");
   const rest: HostConfig["props"] = {};
@@ -62,5 +74,12 @@ export function hostConfig(name: string, props: Map<string, Value[]>): HostConfi
     if (typeof x === "string" || typeof x === "bigint" || typeof x === "boolean") rest[k] = x;
   }
   if (rest["cpus"] === undefined) rest["cpus"] = 4n;
-  return { name, arch, profile, pageSize, seed: typeof seed === "bigint" ? Number(seed) : 1, props: rest };
+  return {
+    name,
+    arch,
+    profile,
+    pageSize,
+    seed: typeof seed === "bigint" ? Number(seed) : 1,
+    props: rest,
+  };
 }

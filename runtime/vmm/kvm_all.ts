@@ -13,7 +13,17 @@
  * ```
  * @module
  */
-import { KVM_CAP, KVM_CHECK_EXTENSION, KVM_CREATE_VCPU, KVM_CREATE_VM, KVM_ENABLE_CAP, KVM_GET_API_VERSION, KVM_GET_VCPU_MMAP_SIZE, KVM_RUN, KVM_SET_USER_MEMORY_REGION } from "../include/uapi/linux/kvm.ts";
+import {
+  KVM_CAP,
+  KVM_CHECK_EXTENSION,
+  KVM_CREATE_VCPU,
+  KVM_CREATE_VM,
+  KVM_ENABLE_CAP,
+  KVM_GET_API_VERSION,
+  KVM_GET_VCPU_MMAP_SIZE,
+  KVM_RUN,
+  KVM_SET_USER_MEMORY_REGION,
+} from "../include/uapi/linux/kvm.ts";
 import { KVM_ARM_PREFERRED_TARGET, KVM_ARM_VCPU_INIT } from "../arch/arm64/include/uapi/asm/kvm.ts";
 import { type DeclInput, guestHooks, registerDecl, VmmError } from "./registry.ts";
 import { mmapVcpu, type Vmm, type VmmGuest, type VmmVcpu } from "./vmm.ts";
@@ -41,25 +51,39 @@ export function createGuest(vmm: Vmm, d: DeclInput): VmmGuest {
   const k = vmm.kernel;
   const arch = d.props.get("arch")?.[0];
   if (arch !== undefined && arch !== k.arch) {
-    throw new VmmError(`guest arch ${String(arch)} cannot run on a ${k.arch} host (KVM does not emulate other ISAs)`, {
-      prop: "arch",
-      help: `declare the host with \`host { arch ${String(arch)} }\``,
-    });
+    throw new VmmError(
+      `guest arch ${String(arch)} cannot run on a ${k.arch} host (KVM does not emulate other ISAs)`,
+      {
+        prop: "arch",
+        help: `declare the host with \`host { arch ${String(arch)} }\``,
+      },
+    );
   }
   const vcpus = num(d.props.get("vcpus")?.[0], 1);
   const memory = num(d.props.get("memory")?.[0], 256 * 1024 * 1024);
   if (vcpus < 1) throw new VmmError("a guest needs at least one vCPU", { prop: "vcpus" });
   if (memory <= 0 || memory % k.config.pageSize !== 0) {
-    throw new VmmError(`memory must be a positive multiple of the host page size (${k.config.pageSize})`, {
-      prop: "memory",
-    });
+    throw new VmmError(
+      `memory must be a positive multiple of the host page size (${k.config.pageSize})`,
+      {
+        prop: "memory",
+      },
+    );
   }
   const kvmfd = vmm.kvm();
   const api = vmm.must(kvmfd, KVM_GET_API_VERSION, 0n);
   if (api.ret !== 12) throw new VmmError(`KVM API version ${api.ret}, expected 12`);
   const type = num(d.props.get("kvm-type")?.[0], 0);
   const vm = vmm.must(kvmfd, KVM_CREATE_VM, BigInt(type)).ret;
-  const g: VmmGuest = { name: d.name, vmfd: vm, vcpus: [], ramHva: 0, ramGpa: 0, ramSize: memory, ext: {} };
+  const g: VmmGuest = {
+    name: d.name,
+    vmfd: vm,
+    vcpus: [],
+    ramHva: 0,
+    ramGpa: 0,
+    ramSize: memory,
+    ext: {},
+  };
   const kvmObj = vmm.proc.fget(vm).private_data as { label: string };
   kvmObj.label = d.name;
   vmm.must(vm, KVM_CHECK_EXTENSION, KVM_CAP.KVM_CAP_USER_MEMORY);
@@ -104,8 +128,17 @@ registerDecl({
   props: [
     { name: "vcpus", type: "int", doc: "number of vCPUs (KVM_CREATE_VCPU 0..n-1), default 1" },
     { name: "memory", type: "size", doc: "guest RAM size, default 256M (one memslot)" },
-    { name: "arch", type: "ident", values: ["ppc64le", "arm64", "x86_64"], doc: "must match the host" },
-    { name: "ram-base", type: "int", doc: "guest physical base of RAM (0 on POWER, 0x40000000 on arm64)" },
+    {
+      name: "arch",
+      type: "ident",
+      values: ["ppc64le", "arm64", "x86_64"],
+      doc: "must match the host",
+    },
+    {
+      name: "ram-base",
+      type: "int",
+      doc: "guest physical base of RAM (0 on POWER, 0x40000000 on arm64)",
+    },
     { name: "kvm-type", type: "int", doc: "KVM_CREATE_VM type (ppc: 1 = HV; arm64: IPA bits)" },
     { name: "start", type: "bool", doc: "start the vCPU threads in KVM_RUN (default true)" },
   ],

@@ -16,7 +16,15 @@
  * ```
  * @module
  */
-import { decodeStruct, encodeStruct, type FieldInputRecord, readScalar, scalarSize, type StructValue, writeScalar } from "../kernel/layout.ts";
+import {
+  decodeStruct,
+  encodeStruct,
+  type FieldInputRecord,
+  readScalar,
+  scalarSize,
+  type StructValue,
+  writeScalar,
+} from "../kernel/layout.ts";
 import { type Process, STACK_SIZE } from "../kernel/process.ts";
 import type { IoctlDef } from "../kernel/uapi.ts";
 
@@ -29,7 +37,14 @@ export class UserPtr {
 }
 
 /** What a caller may pass. */
-export type IoctlInput = bigint | number | string | FieldInputRecord | Uint8Array | UserPtr | undefined;
+export type IoctlInput =
+  | bigint
+  | number
+  | string
+  | FieldInputRecord
+  | Uint8Array
+  | UserPtr
+  | undefined;
 
 /** A marshalled argument: the value for the syscall, and how to read the answer. */
 export interface Marshalled {
@@ -93,7 +108,9 @@ export function marshal(p: Process, def: IoctlDef, input: IoctlInput): Marshalle
       const w = scalarSize(a.type);
       const s = stackAlloc(p, w);
       const b = new Uint8Array(w);
-      if (input !== undefined) writeScalar(new DataView(b.buffer), 0, a.type, BigInt(input as bigint | number));
+      if (input !== undefined) {
+        writeScalar(new DataView(b.buffer), 0, a.type, BigInt(input as bigint | number));
+      }
       p.mm.write(s.addr, b);
       return {
         arg: BigInt(s.addr),
@@ -102,12 +119,15 @@ export function marshal(p: Process, def: IoctlDef, input: IoctlInput): Marshalle
       };
     }
     case "struct": {
-      const bytes = input instanceof Uint8Array ? input : encodeStruct(a.struct, (input ?? {}) as FieldInputRecord);
+      const bytes = input instanceof Uint8Array
+        ? input
+        : encodeStruct(a.struct, (input ?? {}) as FieldInputRecord);
       const s = stackAlloc(p, Math.max(bytes.length, a.struct.size));
       p.mm.write(s.addr, bytes);
       return {
         arg: BigInt(s.addr),
-        readBack: () => decodeStruct(a.struct, p.mm.read(s.addr, Math.max(bytes.length, a.struct.size))),
+        readBack: () =>
+          decodeStruct(a.struct, p.mm.read(s.addr, Math.max(bytes.length, a.struct.size))),
         release: s.release,
       };
     }

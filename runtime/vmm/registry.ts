@@ -147,7 +147,10 @@ export const objectViews = new Map<string, (vmm: Vmm, impl: unknown, name: strin
  * registerObjectView("thing", () => [{ text: "a thing" }]);
  * ```
  */
-export function registerObjectView(kind: string, f: (vmm: Vmm, impl: unknown, name: string) => View[]): void {
+export function registerObjectView(
+  kind: string,
+  f: (vmm: Vmm, impl: unknown, name: string) => View[],
+): void {
   objectViews.set(kind, f);
 }
 

@@ -17,7 +17,11 @@ import { H } from "../arch/powerpc/include/asm/hvcall.ts";
 import { exitHandlers, type Vmm, type VmmVcpu } from "./vmm.ts";
 
 /** A VMM hcall handler: returns r3 and optional returned values (r4…). */
-export type SpaprHcallHandler = (vmm: Vmm, vcpu: VmmVcpu, args: bigint[]) => { ret: bigint; rets?: bigint[] };
+export type SpaprHcallHandler = (
+  vmm: Vmm,
+  vcpu: VmmVcpu,
+  args: bigint[],
+) => { ret: bigint; rets?: bigint[] };
 
 const HANDLERS = new Map<number, SpaprHcallHandler>();
 

@@ -100,12 +100,26 @@ function vmCap(vmm: Vmm, g: VmmGuest, cap: bigint): number {
 }
 
 /** vfio_spapr_create_window: page size, levels (retrying deeper), TCE_CREATE, start check. */
-function vfioSpaprCreateWindow(vmm: Vmm, c: VmmContainer, busOffset: bigint, size: bigint, guestShift: number, levelsOverride?: number): void {
+function vfioSpaprCreateWindow(
+  vmm: Vmm,
+  c: VmmContainer,
+  busOffset: bigint,
+  size: bigint,
+  guestShift: number,
+  levelsOverride?: number,
+): void {
   const rampagesize = BigInt(vmm.kernel.config.pageSize);
   let pagesize = 1n << BigInt(guestShift);
   if (pagesize > rampagesize) pagesize = rampagesize;
   const pgmask = c.pgsizes & (pagesize | (pagesize - 1n));
-  if (!pgmask) throw new VmmError(`Host doesn't support page size 0x${pagesize.toString(16)}, the supported mask is 0x${c.pgsizes.toString(16)}`, { prop: "page" });
+  if (!pgmask) {
+    throw new VmmError(
+      `Host doesn't support page size 0x${pagesize.toString(16)}, the supported mask is 0x${
+        c.pgsizes.toString(16)
+      }`,
+      { prop: "page" },
+    );
+  }
   const pageShift = pgmask.toString(2).length - 1;
   const entries = size >> BigInt(pageShift);
   const bitsTotal = ctz(entries * 8n);
@@ -117,7 +131,12 @@ function vfioSpaprCreateWindow(vmm: Vmm, c: VmmContainer, busOffset: bigint, siz
   let r = -22;
   let out: StructValue | undefined;
   for (; levels <= maxLevels; levels++) {
-    const res = vmm.ioctl(c.fd, VFIO_IOMMU_SPAPR_TCE_CREATE, { flags: 0n, page_shift: BigInt(pageShift), window_size: size, levels: BigInt(levels) });
+    const res = vmm.ioctl(c.fd, VFIO_IOMMU_SPAPR_TCE_CREATE, {
+      flags: 0n,
+      page_shift: BigInt(pageShift),
+      window_size: size,
+      levels: BigInt(levels),
+    });
     r = res.ret;
     if (r === 0) {
       out = res.out as StructValue;
@@ -125,14 +144,21 @@ function vfioSpaprCreateWindow(vmm: Vmm, c: VmmContainer, busOffset: bigint, siz
     }
     if (levelsOverride !== undefined) break;
   }
-  if (r !== 0 || !out) throw new VmmError(`Failed to create a window, ret = ${r} (${errnoText(r)})`, { prop: "size" });
+  if (r !== 0 || !out) {
+    throw new VmmError(`Failed to create a window, ret = ${r} (${errnoText(r)})`, { prop: "size" });
+  }
   const start = out.start_addr as bigint;
   if (start !== busOffset) {
     vmm.ioctl(c.fd, VFIO_IOMMU_SPAPR_TCE_REMOVE, { flags: 0n, start_addr: start });
-    throw new VmmError(`Host doesn't support DMA window at 0x${busOffset.toString(16)}, must be 0x${start.toString(16)}`, {
-      prop: "offset",
-      help: "IODA2 places window 0 at 0 and window 1 at 0x800000000000000 (1<<59)",
-    });
+    throw new VmmError(
+      `Host doesn't support DMA window at 0x${busOffset.toString(16)}, must be 0x${
+        start.toString(16)
+      }`,
+      {
+        prop: "offset",
+        help: "IODA2 places window 0 at 0 and window 1 at 0x800000000000000 (1<<59)",
+      },
+    );
   }
   c.hostWins.push({ start, end: start + size - 1n, pageShift });
 }
@@ -142,26 +168,44 @@ function instantiateWindow(vmm: Vmm, d: DeclInput): void {
   if (k.arch !== "ppc64le") throw new VmmError("sPAPR DMA windows exist only on ppc64le hosts");
   const st = vmmVfio(vmm);
   const gv = d.props.get("group")?.[0];
-  const grp = gv === undefined ? undefined : st.groups.get(Number(gv instanceof Obj ? (gv.impl as { id: number }).id : gv));
-  if (gv !== undefined && !grp) throw new VmmError(`no group ${String(gv)} declared`, { prop: "group" });
+  const grp = gv === undefined
+    ? undefined
+    : st.groups.get(Number(gv instanceof Obj ? (gv.impl as { id: number }).id : gv));
+  if (gv !== undefined && !grp) {
+    throw new VmmError(`no group ${String(gv)} declared`, { prop: "group" });
+  }
   const cv = d.props.get("container")?.[0];
-  const c = grp?.container ?? (cv === undefined ? undefined : st.containers.get(cv instanceof Obj ? cv.name : String(cv)));
-  if (cv !== undefined && !c) throw new VmmError(`no container ${String(cv)}`, { prop: "container" });
+  const c = grp?.container ??
+    (cv === undefined ? undefined : st.containers.get(cv instanceof Obj ? cv.name : String(cv)));
+  if (cv !== undefined && !c) {
+    throw new VmmError(`no container ${String(cv)}`, { prop: "container" });
+  }
   const guest = guestFor(vmm, d.props.get("guest")?.[0], grp?.guest ?? c?.guest);
   if (!guest) throw new VmmError("which guest? add `guest NAME`", { prop: "guest" });
   const liobn = n(d.props.get("liobn")?.[0]);
   if (liobn === undefined) throw new VmmError("a window needs a liobn", { prop: "liobn" });
   const busOffset = n(d.props.get("offset")?.[0], 0n)!;
   const size = n(d.props.get("size")?.[0]);
-  if (size === undefined || size <= 0n) throw new VmmError("a window needs a positive size", { prop: "size" });
+  if (size === undefined || size <= 0n) {
+    throw new VmmError("a window needs a positive size", { prop: "size" });
+  }
   const page = n(d.props.get("page")?.[0], 4096n)!;
-  if (page <= 0n || (page & (page - 1n))) throw new VmmError("page must be a power of two", { prop: "page" });
+  if (page <= 0n || (page & (page - 1n))) {
+    throw new VmmError("page must be a power of two", { prop: "page" });
+  }
   const pageShift = page.toString(2).length - 1;
-  if (size % page || busOffset % page) throw new VmmError("size and offset must be multiples of the page", { prop: "size" });
+  if (size % page || busOffset % page) {
+    throw new VmmError("size and offset must be multiples of the page", { prop: "size" });
+  }
   const inKernel = d.props.get("in-kernel")?.[0] !== false;
   const levels = n(d.props.get("levels")?.[0]);
   const tables = vmmTceTables(guest);
-  if (tables.has(liobn)) throw new VmmError(`liobn 0x${liobn.toString(16)} is already used by window ${tables.get(liobn)!.name}`, { prop: "liobn" });
+  if (tables.has(liobn)) {
+    throw new VmmError(
+      `liobn 0x${liobn.toString(16)} is already used by window ${tables.get(liobn)!.name}`,
+      { prop: "liobn" },
+    );
+  }
   const nb = size >> BigInt(pageShift);
   const t: VmmTceTable = {
     name: d.name,
@@ -188,7 +232,9 @@ function instantiateWindow(vmm: Vmm, d: DeclInput): void {
       offset: busOffset >> BigInt(pageShift),
       size: nb,
     });
-    if (r.ret < 0) throw new VmmError(`KVM_CREATE_SPAPR_TCE_64 failed: ${errnoText(r.ret)}`, { prop: "liobn" });
+    if (r.ret < 0) {
+      throw new VmmError(`KVM_CREATE_SPAPR_TCE_64 failed: ${errnoText(r.ret)}`, { prop: "liobn" });
+    }
     t.fd = r.ret;
     const len = Math.ceil((t.nbTable * 8) / k.config.pageSize) * k.config.pageSize;
     const a = k.mmap(vmm.proc, 0, len, PROT_READ | PROT_WRITE, MAP_SHARED, t.fd, 0);
@@ -198,10 +244,24 @@ function instantiateWindow(vmm: Vmm, d: DeclInput): void {
   // The IOMMU region appears in the PCI address space: VFIO creates the host window.
   if (c && c.type === VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU) {
     const covered = c.hostWins.find((w) => busOffset >= w.start && busOffset + size - 1n <= w.end);
-    if (!covered) vfioSpaprCreateWindow(vmm, c, busOffset, size, pageShift, levels === undefined ? undefined : Number(levels));
+    if (!covered) {
+      vfioSpaprCreateWindow(
+        vmm,
+        c,
+        busOffset,
+        size,
+        pageShift,
+        levels === undefined ? undefined : Number(levels),
+      );
+    }
   } else if (c && c.type === VFIO_EXT.VFIO_SPAPR_TCE_IOMMU) {
     if (!c.hostWins.some((w) => busOffset >= w.start && busOffset + size - 1n <= w.end)) {
-      throw new VmmError(`IOMMU window 0x${busOffset.toString(16)}..0x${(busOffset + size - 1n).toString(16)} is outside the host's default window`, { prop: "size" });
+      throw new VmmError(
+        `IOMMU window 0x${busOffset.toString(16)}..0x${
+          (busOffset + size - 1n).toString(16)
+        } is outside the host's default window`,
+        { prop: "size" },
+      );
     }
   }
   // Link the KVM table to the hardware tables: once per group of the container.
@@ -211,9 +271,17 @@ function instantiateWindow(vmm: Vmm, d: DeclInput): void {
       const payload = k.config.profile === "seed"
         ? encodeStruct(kvm_vfio_spapr_tce_liobn, { fd: BigInt(g.fd), liobn, start_addr: busOffset })
         : encodeStruct(kvm_vfio_spapr_tce, { groupfd: BigInt(g.fd), tablefd: BigInt(t.fd) });
-      const r = setDeviceAttr(vmm, dev, KVM_DEV_VFIO.KVM_DEV_VFIO_FILE, KVM_DEV_VFIO.KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE, payload);
+      const r = setDeviceAttr(
+        vmm,
+        dev,
+        KVM_DEV_VFIO.KVM_DEV_VFIO_FILE,
+        KVM_DEV_VFIO.KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE,
+        payload,
+      );
       if (r < 0) {
-        throw new VmmError(`vfio: failed to setup fd ${t.fd} for a group with fd ${g.fd}: ${errnoText(r)}`);
+        throw new VmmError(
+          `vfio: failed to setup fd ${t.fd} for a group with fd ${g.fd}: ${errnoText(r)}`,
+        );
       }
     }
   }
@@ -227,16 +295,42 @@ registerDecl({
   keyword: "window",
   props: [
     { name: "guest", type: "ident", doc: "the guest the window belongs to" },
-    { name: "group", type: "int", doc: "a VFIO group behind the window (its container gets the host window)" },
-    { name: "container", type: "ident", doc: "the VFIO container behind the window (alternative to group)" },
-    { name: "liobn", type: "int", required: true, doc: "logical I/O bus number the guest uses in TCE hcalls" },
-    { name: "offset", type: "int", doc: "bus address of the window (0, or 1<<59 for the 64-bit DDW window)" },
+    {
+      name: "group",
+      type: "int",
+      doc: "a VFIO group behind the window (its container gets the host window)",
+    },
+    {
+      name: "container",
+      type: "ident",
+      doc: "the VFIO container behind the window (alternative to group)",
+    },
+    {
+      name: "liobn",
+      type: "int",
+      required: true,
+      doc: "logical I/O bus number the guest uses in TCE hcalls",
+    },
+    {
+      name: "offset",
+      type: "int",
+      doc: "bus address of the window (0, or 1<<59 for the 64-bit DDW window)",
+    },
     { name: "size", type: "size", required: true, doc: "window size in bytes" },
     { name: "page", type: "size", doc: "IOMMU page size: 4K (default), 64K, 16M" },
-    { name: "levels", type: "int", doc: "TCE table levels for the host window (default: QEMU's guess)" },
-    { name: "in-kernel", type: "bool", doc: "create the table in KVM (default true); false keeps it in the VMM so every hcall exits" },
+    {
+      name: "levels",
+      type: "int",
+      doc: "TCE table levels for the host window (default: QEMU's guess)",
+    },
+    {
+      name: "in-kernel",
+      type: "bool",
+      doc: "create the table in KVM (default true); false keeps it in the VMM so every hcall exits",
+    },
   ],
-  doc: "A guest DMA window: KVM_CREATE_SPAPR_TCE_64, VFIO_IOMMU_SPAPR_TCE_CREATE and the KVM-VFIO link, as QEMU does.",
+  doc:
+    "A guest DMA window: KVM_CREATE_SPAPR_TCE_64, VFIO_IOMMU_SPAPR_TCE_CREATE and the KVM-VFIO link, as QEMU does.",
   instantiate: instantiateWindow,
 });
 
@@ -250,7 +344,9 @@ function findByLiobn(_vmm: Vmm, g: VmmGuest, liobn: bigint): VmmTceTable | undef
 }
 
 function tableGet(vmm: Vmm, t: VmmTceTable, idx: number): bigint {
-  if (t.tableHva) return new DataView(vmm.proc.mm.read(t.tableHva + idx * 8, 8).buffer).getBigUint64(0, true);
+  if (t.tableHva) {
+    return new DataView(vmm.proc.mm.read(t.tableHva + idx * 8, 8).buffer).getBigUint64(0, true);
+  }
   return t.table.get(idx) ?? 0n;
 }
 
@@ -321,7 +417,9 @@ spaprRegisterHcall(H_PUT_TCE_INDIRECT.nr, (vmm, v, args) => {
   let ret = H_SUCCESS;
   for (let i = 0n; i < npages; i++, ioba += ps) {
     const gpa = list + i * 8n;
-    if (gpa < BigInt(g.ramGpa) || gpa + 8n > BigInt(g.ramGpa + g.ramSize)) return { ret: H_PARAMETER };
+    if (gpa < BigInt(g.ramGpa) || gpa + 8n > BigInt(g.ramGpa + g.ramSize)) {
+      return { ret: H_PARAMETER };
+    }
     const b = vmm.proc.mm.read(g.ramHva + Number(gpa) - g.ramGpa, 8);
     const tce = new DataView(b.buffer).getBigUint64(0, false); // ldq_be_phys
     ret = putTceEmu(vmm, t, ioba, tce);
@@ -351,7 +449,11 @@ guestHooks.beforeStart.push((vmm, g) => {
   if (vmm.kernel.arch !== "ppc64le") return;
   if (vmm.ioctl(g.vmfd, KVM_CHECK_EXTENSION, KVM_CAP.KVM_CAP_SPAPR_MULTITCE).ret <= 0) return;
   for (const nr of [H_PUT_TCE_INDIRECT.nr, H_STUFF_TCE.nr]) {
-    const r = vmm.ioctl(g.vmfd, KVM_ENABLE_CAP, { cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL, flags: 0n, args: [BigInt(nr), 1n, 0n, 0n] });
+    const r = vmm.ioctl(g.vmfd, KVM_ENABLE_CAP, {
+      cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL,
+      flags: 0n,
+      args: [BigInt(nr), 1n, 0n, 0n],
+    });
     if (r.ret < 0) break;
   }
 });

@@ -82,7 +82,8 @@ export function hex(v: bigint): string {
  * ```
  */
 export function valuesEqual(a: Value, b: Value): boolean {
-  const scalar = (x: Value): x is bigint | boolean => typeof x === "bigint" || typeof x === "boolean";
+  const scalar = (x: Value): x is bigint | boolean =>
+    typeof x === "bigint" || typeof x === "boolean";
   if (scalar(a) && scalar(b)) return BigInt(a) === BigInt(b);
   if (a instanceof Uint8Array && b instanceof Uint8Array) {
     return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -92,7 +93,8 @@ export function valuesEqual(a: Value, b: Value): boolean {
   }
   if (a instanceof Rec && b instanceof Rec) {
     const ka = Object.keys(a.fields), kb = Object.keys(b.fields);
-    return ka.length === kb.length && ka.every((k) => k in b.fields && valuesEqual(a.fields[k]!, b.fields[k]!));
+    return ka.length === kb.length &&
+      ka.every((k) => k in b.fields && valuesEqual(a.fields[k]!, b.fields[k]!));
   }
   if (a instanceof Obj && b instanceof Obj) return a.impl === b.impl;
   return a === b;

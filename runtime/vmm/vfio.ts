@@ -112,7 +112,8 @@ const QEMU_ORDER = [
   VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU,
   VFIO_EXT.VFIO_SPAPR_TCE_IOMMU,
 ];
-const isSpapr = (t: bigint | undefined) => t === VFIO_EXT.VFIO_SPAPR_TCE_IOMMU || t === VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU;
+const isSpapr = (t: bigint | undefined) =>
+  t === VFIO_EXT.VFIO_SPAPR_TCE_IOMMU || t === VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU;
 
 function str(v: Value | undefined): string | undefined {
   if (v === undefined) return undefined;
@@ -128,11 +129,20 @@ function str(v: Value | undefined): string | undefined {
  * // guestFor(vmm, d.props.get("guest")?.[0])
  * ```
  */
-export function guestFor(vmm: Vmm, v: Value | undefined, fallback?: VmmGuest): VmmGuest | undefined {
+export function guestFor(
+  vmm: Vmm,
+  v: Value | undefined,
+  fallback?: VmmGuest,
+): VmmGuest | undefined {
   const n = str(v);
   if (n !== undefined) {
     const g = vmm.guests.get(n);
-    if (!g) throw new VmmError(`no guest named ${n}`, { prop: "guest", help: "declare it first: guest vm1 { … }" });
+    if (!g) {
+      throw new VmmError(`no guest named ${n}`, {
+        prop: "guest",
+        help: "declare it first: guest vm1 { … }",
+      });
+    }
     return g;
   }
   if (fallback) return fallback;
@@ -147,11 +157,18 @@ export function guestFor(vmm: Vmm, v: Value | undefined, fallback?: VmmGuest): V
  * // setDeviceAttr(vmm, devfd, 1n, 1n, int32(groupfd))
  * ```
  */
-export function setDeviceAttr(vmm: Vmm, devfd: number, group: bigint, attr: bigint, payload: Uint8Array): number {
+export function setDeviceAttr(
+  vmm: Vmm,
+  devfd: number,
+  group: bigint,
+  attr: bigint,
+  payload: Uint8Array,
+): number {
   const s = stackAlloc(vmm.proc, payload.length);
   try {
     vmm.proc.mm.write(s.addr, payload);
-    return vmm.ioctl(devfd, KVM_SET_DEVICE_ATTR, { flags: 0n, group, attr, addr: BigInt(s.addr) }).ret;
+    return vmm.ioctl(devfd, KVM_SET_DEVICE_ATTR, { flags: 0n, group, attr, addr: BigInt(s.addr) })
+      .ret;
   } finally {
     s.release();
   }
@@ -177,7 +194,10 @@ function instantiateContainer(vmm: Vmm, d: DeclInput): void {
   const iommu = str(d.props.get("iommu")?.[0]);
   const want = iommu === undefined ? undefined : TYPES[iommu];
   if (iommu !== undefined && want === undefined) {
-    throw new VmmError(`unknown IOMMU type ${iommu}`, { prop: "iommu", help: `one of ${Object.keys(TYPES).join(", ")}` });
+    throw new VmmError(`unknown IOMMU type ${iommu}`, {
+      prop: "iommu",
+      help: `one of ${Object.keys(TYPES).join(", ")}`,
+    });
   }
   const fd = vmm.open("/dev/vfio/vfio");
   const api = vmm.must(fd, VFIO_GET_API_VERSION).ret;
@@ -185,10 +205,15 @@ function instantiateContainer(vmm: Vmm, d: DeclInput): void {
   let type: bigint | undefined;
   if (want !== undefined) {
     if (vmm.ioctl(fd, VFIO_CHECK_EXTENSION, want).ret <= 0) {
-      throw new VmmError(`this ${vmm.kernel.arch} host has no VFIO backend for ${iommu} (VFIO_CHECK_EXTENSION = 0)`, {
-        prop: "iommu",
-        help: vmm.kernel.arch === "ppc64le" ? "POWER hosts use spapr-tce-v2" : "x86_64/arm64 hosts use type1v2",
-      });
+      throw new VmmError(
+        `this ${vmm.kernel.arch} host has no VFIO backend for ${iommu} (VFIO_CHECK_EXTENSION = 0)`,
+        {
+          prop: "iommu",
+          help: vmm.kernel.arch === "ppc64le"
+            ? "POWER hosts use spapr-tce-v2"
+            : "x86_64/arm64 hosts use type1v2",
+        },
+      );
     }
     type = want;
   } else {
@@ -201,7 +226,16 @@ function instantiateContainer(vmm: Vmm, d: DeclInput): void {
     if (type === undefined) throw new VmmError("no supported IOMMU type on this host");
   }
   const guest = d.props.has("guest") ? guestFor(vmm, d.props.get("guest")![0]) : undefined;
-  const c: VmmContainer = { name: d.name, fd, want: type, type: undefined, groups: [], guest, pgsizes: 0n, hostWins: [] };
+  const c: VmmContainer = {
+    name: d.name,
+    fd,
+    want: type,
+    type: undefined,
+    groups: [],
+    guest,
+    pgsizes: 0n,
+    hostWins: [],
+  };
   st.containers.set(d.name, c);
   vmm.declare(new Obj("container", d.name, c));
 }
@@ -226,7 +260,11 @@ function initContainer(vmm: Vmm, c: VmmContainer, g: VmmGroup): void {
     if (!v2) vmm.must(c.fd, VFIO_IOMMU_ENABLE, undefined, "VFIO_IOMMU_ENABLE");
     if (v2 && guest) {
       // The prereg listener: every RAM section, page aligned.
-      vmm.must(c.fd, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { flags: 0n, vaddr: BigInt(guest.ramHva), size: BigInt(guest.ramSize) });
+      vmm.must(c.fd, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, {
+        flags: 0n,
+        vaddr: BigInt(guest.ramHva),
+        size: BigInt(guest.ramSize),
+      });
     }
     const info = vmm.must(c.fd, VFIO_IOMMU_SPAPR_TCE_GET_INFO, {}).out as StructValue;
     const start = info.dma32_window_start as bigint, size = info.dma32_window_size as bigint;
@@ -265,7 +303,10 @@ export function kvmVfioDevice(vmm: Vmm, g: VmmGuest): number {
   const st = vmmVfio(vmm);
   let fd = st.kvmDev.get(g.name);
   if (fd === undefined) {
-    const r = vmm.must(g.vmfd, KVM_CREATE_DEVICE, { type: KVM_DEV_TYPE.KVM_DEV_TYPE_VFIO, flags: 0n });
+    const r = vmm.must(g.vmfd, KVM_CREATE_DEVICE, {
+      type: KVM_DEV_TYPE.KVM_DEV_TYPE_VFIO,
+      flags: 0n,
+    });
     fd = Number((r.out as StructValue).fd as bigint);
     st.kvmDev.set(g.name, fd);
   }
@@ -275,13 +316,30 @@ export function kvmVfioDevice(vmm: Vmm, g: VmmGuest): number {
 function instantiateGroup(vmm: Vmm, d: DeclInput): void {
   const st = vmmVfio(vmm);
   const id = Number(d.name);
-  if (!Number.isInteger(id) || id < 0) throw new VmmError(`group name must be the IOMMU group number, not ${d.name}`);
+  if (!Number.isInteger(id) || id < 0) {
+    throw new VmmError(`group name must be the IOMMU group number, not ${d.name}`);
+  }
   const cname = str(d.props.get("container")?.[0]);
   const c = cname === undefined ? undefined : st.containers.get(cname);
-  if (!c) throw new VmmError(`no container ${cname ?? "(missing)"}`, { prop: "container", help: "declare container c0 { iommu spapr-tce-v2 } first" });
-  const vdevs = (d.props.get("device") ?? []).map((v) => ({ bdf: String(str(v)), driver: "vfio-pci" }));
-  const hdevs = (d.props.get("host-device") ?? []).map((v) => ({ bdf: String(str(v)), driver: "host" }));
-  if (vdevs.length === 0) throw new VmmError(`group ${id} needs at least one device bound to vfio-pci`, { prop: "device" });
+  if (!c) {
+    throw new VmmError(`no container ${cname ?? "(missing)"}`, {
+      prop: "container",
+      help: "declare container c0 { iommu spapr-tce-v2 } first",
+    });
+  }
+  const vdevs = (d.props.get("device") ?? []).map((v) => ({
+    bdf: String(str(v)),
+    driver: "vfio-pci",
+  }));
+  const hdevs = (d.props.get("host-device") ?? []).map((v) => ({
+    bdf: String(str(v)),
+    driver: "host",
+  }));
+  if (vdevs.length === 0) {
+    throw new VmmError(`group ${id} needs at least one device bound to vfio-pci`, {
+      prop: "device",
+    });
+  }
   const ops = str(d.props.get("platform")?.[0]) === "ioda1" ? "ioda1" : "ioda2";
   try {
     vfioPlatformAddGroup(vmm.kernel, id, [...vdevs, ...hdevs], ops);
@@ -310,7 +368,13 @@ function instantiateGroup(vmm: Vmm, d: DeclInput): void {
   // 6. the KVM-VFIO device learns about the group before devices are opened.
   if (guest) {
     const dev = kvmVfioDevice(vmm, guest);
-    const r = setDeviceAttr(vmm, dev, KVM_DEV_VFIO.KVM_DEV_VFIO_FILE, KVM_DEV_VFIO.KVM_DEV_VFIO_FILE_ADD, int32(fd));
+    const r = setDeviceAttr(
+      vmm,
+      dev,
+      KVM_DEV_VFIO.KVM_DEV_VFIO_FILE,
+      KVM_DEV_VFIO.KVM_DEV_VFIO_FILE_ADD,
+      int32(fd),
+    );
     if (r < 0) throw new VmmError(`KVM_DEV_VFIO_FILE_ADD failed: ${errnoText(r)}`);
   }
   for (const dv of vdevs) {
@@ -325,8 +389,17 @@ function instantiateGroup(vmm: Vmm, d: DeclInput): void {
 registerDecl({
   keyword: "container",
   props: [
-    { name: "iommu", type: "ident", values: Object.keys(TYPES), doc: "IOMMU backend (default: QEMU's choice, richest available)" },
-    { name: "guest", type: "ident", doc: "the guest whose RAM the container maps (default: the group's guest)" },
+    {
+      name: "iommu",
+      type: "ident",
+      values: Object.keys(TYPES),
+      doc: "IOMMU backend (default: QEMU's choice, richest available)",
+    },
+    {
+      name: "guest",
+      type: "ident",
+      doc: "the guest whose RAM the container maps (default: the group's guest)",
+    },
   ],
   doc: "A VFIO container (/dev/vfio/vfio): opened, API version and extension checked as QEMU does.",
   instantiate: instantiateContainer,
@@ -337,10 +410,29 @@ registerDecl({
   numericName: true,
   props: [
     { name: "container", type: "ident", required: true, doc: "the container the group joins" },
-    { name: "device", type: "bdf", repeat: true, doc: "a PCI function of the group bound to vfio-pci" },
-    { name: "host-device", type: "bdf", repeat: true, doc: "a PCI function bound to a host driver (makes the group not viable)" },
-    { name: "guest", type: "ident", doc: "the guest whose KVM-VFIO device gets the group (default: the container's)" },
-    { name: "platform", type: "ident", values: ["ioda2", "ioda1"], doc: "POWER PHB table implementation (ioda1: no DDW, sPAPR v1 only)" },
+    {
+      name: "device",
+      type: "bdf",
+      repeat: true,
+      doc: "a PCI function of the group bound to vfio-pci",
+    },
+    {
+      name: "host-device",
+      type: "bdf",
+      repeat: true,
+      doc: "a PCI function bound to a host driver (makes the group not viable)",
+    },
+    {
+      name: "guest",
+      type: "ident",
+      doc: "the guest whose KVM-VFIO device gets the group (default: the container's)",
+    },
+    {
+      name: "platform",
+      type: "ident",
+      values: ["ioda2", "ioda1"],
+      doc: "POWER PHB table implementation (ioda1: no DDW, sPAPR v1 only)",
+    },
   ],
   doc: "IOMMU group N with its devices (platform hardware), opened and attached the way QEMU does.",
   instantiate: instantiateGroup,

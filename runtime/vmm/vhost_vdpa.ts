@@ -82,7 +82,9 @@ export class VdpaNetDev {
 
   /** The VMM's fd on the char device: the one the bring-up opened, else any the VMM opened by hand. */
   get fd(): number | undefined {
-    if (this.#fd !== undefined && this.vmm.proc.fds.get(this.#fd)?.path === this.path) return this.#fd;
+    if (this.#fd !== undefined && this.vmm.proc.fds.get(this.#fd)?.path === this.path) {
+      return this.#fd;
+    }
     return this.vmm.proc.fdByPath(this.path);
   }
   set fd(v: number | undefined) {
@@ -92,14 +94,17 @@ export class VdpaNetDev {
   /** The call eventfd context of vq i (for counters). */
   callCtx(i: number): EventfdCtx | undefined {
     const fd = this.callFds[i];
-    return fd === undefined ? undefined : this.vmm.proc.fds.get(fd)?.private_data as EventfdCtx | undefined;
+    return fd === undefined
+      ? undefined
+      : this.vmm.proc.fds.get(fd)?.private_data as EventfdCtx | undefined;
   }
 }
 
 registerHostProp({
   name: "vdpa-sim-use-va",
   type: "bool",
-  doc: "vdpa_sim's use_va module parameter (mainline; default true): IOTLB entries are the owner's VAs and only shared file-backed memory is mapped",
+  doc:
+    "vdpa_sim's use_va module parameter (mainline; default true): IOTLB entries are the owner's VAs and only shared file-backed memory is mapped",
 });
 
 function parseMac(v: Value | undefined): Uint8Array | undefined {
@@ -127,15 +132,20 @@ function int(v: Value | undefined, d: number): number {
 function must(dev: VdpaNetDev, def: IoctlDef, input?: Parameters<Vmm["ioctl"]>[2], why?: string) {
   const r = dev.vmm.ioctl(dev.fd!, def, input);
   if (r.ret < 0) {
-    throw new VmmError(`${dev.name}: ${def.name} failed: ${errnoText(r.ret)}${why ? ` — ${why}` : ""}`, {
-      help: seedGateHelp(dev, def.name, r.ret),
-    });
+    throw new VmmError(
+      `${dev.name}: ${def.name} failed: ${errnoText(r.ret)}${why ? ` — ${why}` : ""}`,
+      {
+        help: seedGateHelp(dev, def.name, r.ret),
+      },
+    );
   }
   return r;
 }
 
 function seedGateHelp(dev: VdpaNetDev, name: string, ret: number): string | undefined {
-  if (dev.vmm.kernel.config.profile === "seed" && errnoName(ret) === "EBUSY" && name.includes("VRING")) {
+  if (
+    dev.vmm.kernel.config.profile === "seed" && errnoName(ret) === "EBUSY" && name.includes("VRING")
+  ) {
     return "the seed refuses vring ioctls before FEATURES_OK (QEMU sends SET_VRING_CALL at init): the gate was dropped before merge. Use `client direct` on the seed profile, or `host { kernel mainline }`";
   }
   return undefined;
@@ -149,7 +159,11 @@ function addStatus(dev: VdpaNetDev, bits: number): void {
 
 function checkStatus(dev: VdpaNetDev, bit: number, what: string): void {
   const st = Number(must(dev, V.VHOST_VDPA_GET_STATUS).out as bigint);
-  if (!(st & bit)) throw new VmmError(`${dev.name}: the device did not accept ${what} (status 0x${st.toString(16)})`);
+  if (!(st & bit)) {
+    throw new VmmError(
+      `${dev.name}: the device did not accept ${what} (status 0x${st.toString(16)})`,
+    );
+  }
 }
 
 /**
@@ -172,7 +186,12 @@ export function qemuVdpaInit(dev: VdpaNetDev): void {
   for (let i = 0; i < DATA_VQS; i++) {
     const e = vmm.eventfd();
     dev.callFds[i] = e;
-    must(dev, V.VHOST_SET_VRING_CALL, { index: BigInt(i), fd: BigInt(e) }, "QEMU sets a masked call eventfd at init");
+    must(
+      dev,
+      V.VHOST_SET_VRING_CALL,
+      { index: BigInt(i), fd: BigInt(e) },
+      "QEMU sets a masked call eventfd at init",
+    );
   }
   const id = must(dev, V.VHOST_VDPA_GET_DEVICE_ID).out as bigint;
   if (id !== 1n) throw new VmmError(`${dev.name}: device id ${id}, expected 1 (net)`);
@@ -197,7 +216,9 @@ export function qemuVdpaStart(dev: VdpaNetDev): void {
   const mainline = k.config.profile === "mainline";
   if (mainline) {
     const b = must(dev, V.VHOST_GET_BACKEND_FEATURES).out as bigint;
-    dev.backendFeatures = b & ((1n << VHOST_BACKEND_F.VHOST_BACKEND_F_IOTLB_MSG_V2!) | (1n << VHOST_BACKEND_F.VHOST_BACKEND_F_IOTLB_BATCH!));
+    dev.backendFeatures = b &
+      ((1n << VHOST_BACKEND_F.VHOST_BACKEND_F_IOTLB_MSG_V2!) |
+        (1n << VHOST_BACKEND_F.VHOST_BACKEND_F_IOTLB_BATCH!));
     must(dev, V.VHOST_SET_BACKEND_FEATURES, Number(dev.backendFeatures));
   }
   programVrings(dev, true);
@@ -205,7 +226,13 @@ export function qemuVdpaStart(dev: VdpaNetDev): void {
     const batch = (dev.backendFeatures >> 2n) & 1n;
     const T = VHOST_IOTLB;
     const w = (type: bigint, iova = 0n, size = 0n, uaddr = 0n, perm = 0) => {
-      const r = writeIotlbMsg(k, vmm.proc, dev.fd!, { type: Number(type), iova, size, uaddr, perm });
+      const r = writeIotlbMsg(k, vmm.proc, dev.fd!, {
+        type: Number(type),
+        iova,
+        size,
+        uaddr,
+        perm,
+      });
       if (r < 0) throw new VmmError(`${dev.name}: IOTLB write failed: ${errnoText(r)}`);
     };
     if (batch) w(T.VHOST_IOTLB_BATCH_BEGIN!);
@@ -213,10 +240,20 @@ export function qemuVdpaStart(dev: VdpaNetDev): void {
     if (batch) w(T.VHOST_IOTLB_BATCH_END!);
     // Doorbell mapping (host notifiers): the simulator has none; QEMU ignores the failure.
     for (let i = 0; i < DATA_VQS; i++) {
-      k.mmap(vmm.proc, 0, k.config.pageSize, PROT_WRITE, MAP_SHARED, dev.fd!, i * k.config.pageSize);
+      k.mmap(
+        vmm.proc,
+        0,
+        k.config.pageSize,
+        PROT_WRITE,
+        MAP_SHARED,
+        dev.fd!,
+        i * k.config.pageSize,
+      );
     }
   }
-  for (let i = 0; i < DATA_VQS; i++) must(dev, V.VHOST_VDPA_SET_VRING_ENABLE, { index: BigInt(i), num: 1n });
+  for (let i = 0; i < DATA_VQS; i++) {
+    must(dev, V.VHOST_VDPA_SET_VRING_ENABLE, { index: BigInt(i), num: 1n });
+  }
   addStatus(dev, DRIVER_OK);
   checkStatus(dev, DRIVER_OK, "DRIVER_OK");
   dev.started = true;
@@ -232,7 +269,12 @@ function programVrings(dev: VdpaNetDev, recall: boolean): void {
     must(dev, V.VHOST_SET_VRING_NUM, { index: I, num: BigInt(vq.num) });
     must(dev, V.VHOST_SET_VRING_BASE, { index: I, num: 0n });
     must(dev, V.VHOST_SET_VRING_ADDR, {
-      index: I, flags: 0n, desc_user_addr: BigInt(vq.desc), used_user_addr: BigInt(vq.used), avail_user_addr: BigInt(vq.avail), log_guest_addr: 0n,
+      index: I,
+      flags: 0n,
+      desc_user_addr: BigInt(vq.desc),
+      used_user_addr: BigInt(vq.used),
+      avail_user_addr: BigInt(vq.avail),
+      log_guest_addr: 0n,
     });
     const kfd = vmm.eventfd();
     dev.kickFds[i] = kfd;
@@ -270,10 +312,17 @@ export function directVdpaBringUp(dev: VdpaNetDev): void {
   must(dev, V.VHOST_SET_MEM_TABLE, {
     nregions: 1n,
     padding: 0n,
-    regions: [{ guest_phys_addr: BigInt(g.ramGpa), memory_size: BigInt(g.ramSize), userspace_addr: BigInt(g.ramHva), flags_padding: 0n }],
+    regions: [{
+      guest_phys_addr: BigInt(g.ramGpa),
+      memory_size: BigInt(g.ramSize),
+      userspace_addr: BigInt(g.ramHva),
+      flags_padding: 0n,
+    }],
   });
   programVrings(dev, false);
-  for (let i = 0; i < DATA_VQS; i++) must(dev, V.VHOST_VDPA_SET_VRING_ENABLE, { index: BigInt(i), num: 1n });
+  for (let i = 0; i < DATA_VQS; i++) {
+    must(dev, V.VHOST_VDPA_SET_VRING_ENABLE, { index: BigInt(i), num: 1n });
+  }
   addStatus(dev, DRIVER_OK);
   checkStatus(dev, DRIVER_OK, "DRIVER_OK");
   dev.started = true;
@@ -290,7 +339,9 @@ export function directVdpaBringUp(dev: VdpaNetDev): void {
  * ```
  */
 export function virtioNetSetup(dev: VdpaNetDev, base?: number, num?: number): GuestVirtioNet {
-  if (!dev.guest) throw new VmmError(`${dev.name} is not attached to a guest (declare it with \`guest vm1\`)`);
+  if (!dev.guest) {
+    throw new VmmError(`${dev.name} is not attached to a guest (declare it with \`guest vm1\`)`);
+  }
   if (dev.started) throw new VmmError(`${dev.name} is already running`);
   const g = dev.guest;
   const q = num ?? dev.sim.ops.get_vq_num_max();
@@ -319,7 +370,10 @@ function instantiate(vmm: Vmm, d: DeclInput): void {
   const one = (n: string) => d.props.get(n)?.[0];
   const queues = int(one("queues"), 1);
   if (queues !== 1) {
-    throw new VmmError(`vdpa_sim_net has one queue pair (no VIRTIO_NET_F_MQ); queues ${queues} is not possible`, { prop: "queues" });
+    throw new VmmError(
+      `vdpa_sim_net has one queue pair (no VIRTIO_NET_F_MQ); queues ${queues} is not possible`,
+      { prop: "queues" },
+    );
   }
   const mtuV = one("mtu");
   const useVa = k.config.props["vdpa-sim-use-va"];
@@ -332,13 +386,21 @@ function instantiate(vmm: Vmm, d: DeclInput): void {
       ...(typeof useVa === "boolean" ? { useVa } : {}),
     });
   } catch (e) {
-    if (e instanceof Errno) throw new VmmError(`vdpa dev add ${d.name}: ${e.message}`, { prop: "mtu" });
+    if (e instanceof Errno) {
+      throw new VmmError(`vdpa dev add ${d.name}: ${e.message}`, { prop: "mtu" });
+    }
     throw e;
   }
-  const vhost = vhostVdpaDevices(k).get([...vhostVdpaDevices(k).values()].find((v) => v.vdpa === vdpa)!.path)!;
+  const vhost = vhostVdpaDevices(k).get(
+    [...vhostVdpaDevices(k).values()].find((v) => v.vdpa === vdpa)!.path,
+  )!;
   const dev = new VdpaNetDev(vmm, d.name, vhost, vdpa.parent as VdpaSimNet);
   const clientV = one("client");
-  dev.client = clientV === "qemu" || clientV === "direct" ? clientV : k.config.profile === "seed" ? "direct" : "qemu";
+  dev.client = clientV === "qemu" || clientV === "direct"
+    ? clientV
+    : k.config.profile === "seed"
+    ? "direct"
+    : "qemu";
   vmm.declare(new Obj("vdpa-net", d.name, dev));
   const gv = one("guest");
   if (gv === undefined) return;
@@ -357,15 +419,43 @@ registerDecl({
   keyword: "device",
   kind: "vdpa-net",
   props: [
-    { name: "mac", type: "mac", doc: "MAC address (seed: the macaddr module parameter; mainline: `vdpa dev add … mac`)" },
+    {
+      name: "mac",
+      type: "mac",
+      doc: "MAC address (seed: the macaddr module parameter; mainline: `vdpa dev add … mac`)",
+    },
     { name: "queues", type: "int", doc: "queue pairs; vdpa_sim_net has exactly 1" },
-    { name: "mtu", type: "int", doc: "mainline `vdpa dev add … mtu` (default 1500); the seed-era simulator is fixed at 1500" },
-    { name: "guest", type: "ident", doc: "attach to this guest: the VMM opens the device and runs its bring-up" },
-    { name: "client", type: "ident", values: ["qemu", "direct"], doc: "bring-up order: QEMU's (§6; default on mainline) or the seed-compatible one (default on seed)" },
-    { name: "start", type: "bool", doc: "let the guest driver set DRIVER_OK now (default true); false stops after init — call virtio_net_setup(NAME) later" },
-    { name: "rings", type: "int", doc: "guest physical address of the driver's rings and buffers (default RAM base + 1M)" },
+    {
+      name: "mtu",
+      type: "int",
+      doc: "mainline `vdpa dev add … mtu` (default 1500); the seed-era simulator is fixed at 1500",
+    },
+    {
+      name: "guest",
+      type: "ident",
+      doc: "attach to this guest: the VMM opens the device and runs its bring-up",
+    },
+    {
+      name: "client",
+      type: "ident",
+      values: ["qemu", "direct"],
+      doc:
+        "bring-up order: QEMU's (§6; default on mainline) or the seed-compatible one (default on seed)",
+    },
+    {
+      name: "start",
+      type: "bool",
+      doc:
+        "let the guest driver set DRIVER_OK now (default true); false stops after init — call virtio_net_setup(NAME) later",
+    },
+    {
+      name: "rings",
+      type: "int",
+      doc: "guest physical address of the driver's rings and buffers (default RAM base + 1M)",
+    },
   ],
-  doc: "A vDPA net device on the simulated vDPA bus (vdpa_sim_net) with its vhost-vdpa char device; with `guest`, brought up by the VMM.",
+  doc:
+    "A vDPA net device on the simulated vDPA bus (vdpa_sim_net) with its vhost-vdpa char device; with `guest`, brought up by the VMM.",
   instantiate,
 });
 

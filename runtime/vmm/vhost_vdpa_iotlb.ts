@@ -37,7 +37,13 @@ export interface IotlbMsgInput {
  * ```
  */
 export function encodeIotlbMsg(m: IotlbMsgInput): Uint8Array {
-  const iotlb = { iova: m.iova, size: m.size, uaddr: m.uaddr, perm: BigInt(m.perm), type: BigInt(m.type) };
+  const iotlb = {
+    iova: m.iova,
+    size: m.size,
+    uaddr: m.uaddr,
+    perm: BigInt(m.perm),
+    type: BigInt(m.type),
+  };
   if (m.version === 1) return encodeStruct(vhost_msg, { type: 1n, iotlb });
   return encodeStruct(vhost_msg_v2, { type: 2n, asid: BigInt(m.asid ?? 0), iotlb });
 }
@@ -50,7 +56,13 @@ export function encodeIotlbMsg(m: IotlbMsgInput): Uint8Array {
  * // const r = writeIotlbMsg(kernel, vmm.proc, fd, { type: 2, iova, size, uaddr, perm: 3 });
  * ```
  */
-export function writeIotlbMsg(k: Kernel, p: Process, fd: number, m: IotlbMsgInput, len?: number): number {
+export function writeIotlbMsg(
+  k: Kernel,
+  p: Process,
+  fd: number,
+  m: IotlbMsgInput,
+  len?: number,
+): number {
   const bytes = encodeIotlbMsg(m);
   const s = stackAlloc(p, bytes.length);
   try {

@@ -60,19 +60,41 @@ function deviceViews(d: VdpaNetDev): View[] {
     columns: ["property", "value"],
     rows: [
       ["node", `${d.path}${v.opened ? " (open)" : ""}`],
-      ["bus", `vdpa${v.vdpa.index} (vdpa_sim_net, ${sim.profile === "seed" ? "seed-era" : "mainline"})`],
-      ["client / phase", `${d.guest ? `${d.client} for ${d.guest.name}` : "none (walk the ioctls by hand)"} — ${d.phase}`],
+      [
+        "bus",
+        `vdpa${v.vdpa.index} (vdpa_sim_net, ${sim.profile === "seed" ? "seed-era" : "mainline"})`,
+      ],
+      [
+        "client / phase",
+        `${
+          d.guest ? `${d.client} for ${d.guest.name}` : "none (walk the ioctls by hand)"
+        } — ${d.phase}`,
+      ],
       ["status", `${hx(sim.status)} ${formatFlags(VIRTIO_STATUS_FLAGS, BigInt(sim.status))}`],
       ["device features", featureNames(sim.attr.supportedFeatures)],
       ["negotiated", featureNames(sim.features)],
       ["backend features", hx(v.dev.vqs[0]?.ackedBackendFeatures ?? 0n)],
       ["owner", v.dev.owner ? `pid ${v.dev.owner.pid} (${v.dev.owner.comm})` : "-"],
       ["mode", sim.useVa ? "VA (use_va)" : "PA (pinned pages)"],
-      ["mac / mtu", `${Array.from(sim.mac, (b) => b.toString(16).padStart(2, "0")).join(":")} / ${sim.mtu}`],
+      [
+        "mac / mtu",
+        `${Array.from(sim.mac, (b) => b.toString(16).padStart(2, "0")).join(":")} / ${sim.mtu}`,
+      ],
     ],
   }, {
     title: "virtqueues",
-    columns: ["vq", "ready", "num", "desc", "avail", "used", "last avail", "last used", "kicks", "calls"],
+    columns: [
+      "vq",
+      "ready",
+      "num",
+      "desc",
+      "avail",
+      "used",
+      "last avail",
+      "last used",
+      "kicks",
+      "calls",
+    ],
     rows: sim.vqs.map((q, i) => [
       String(i) + (i === 0 ? " rx" : i === 1 ? " tx" : " cvq"),
       q.ready ? "yes" : "no",
@@ -90,12 +112,28 @@ function deviceViews(d: VdpaNetDev): View[] {
   for (const [asid, t] of v.as) tlb.push(...tlbRows(`vhost-vdpa AS ${asid}`, t));
   if (v.dev.umem) tlb.push(...tlbRows("vhost umem (SET_MEM_TABLE)", v.dev.umem));
   sim.iommu.forEach((t, i) => tlb.push(...tlbRows(`device AS ${i}`, t)));
-  for (const s of v.skipped) tlb.push(["skipped (VA mode)", `${hx(s.iova)}..${hx(s.iova + s.size - 1n)}`, hx(s.uaddr), "-", s.why]);
+  for (const s of v.skipped) {
+    tlb.push([
+      "skipped (VA mode)",
+      `${hx(s.iova)}..${hx(s.iova + s.size - 1n)}`,
+      hx(s.uaddr),
+      "-",
+      s.why,
+    ]);
+  }
   views.push({ title: "IOTLB", columns: ["table", "iova", "addr", "perm", "what"], rows: tlb });
   const counters = [...sim.counters].map(([k, n]) => [k, String(n)]);
-  views.push({ title: "counters", columns: ["counter", "value"], rows: counters.length ? counters : [["packets", "0"]] });
+  views.push({
+    title: "counters",
+    columns: ["counter", "value"],
+    rows: counters.length ? counters : [["packets", "0"]],
+  });
   if (sim.errors.length) {
-    views.push({ title: "device errors (NEEDS_RESET)", columns: ["where", "errno", "message"], rows: sim.errors.map((e) => [e.where, String(e.errno), e.message]) });
+    views.push({
+      title: "device errors (NEEDS_RESET)",
+      columns: ["where", "errno", "message"],
+      rows: sim.errors.map((e) => [e.where, String(e.errno), e.message]),
+    });
   }
   return views;
 }
@@ -105,5 +143,8 @@ registerObjectView("vdpa-net", (_vmm, impl) => deviceViews(impl as VdpaNetDev));
 registerShow({
   topic: "vdpa",
   doc: "every vdpa-net device: status, features, virtqueues, IOTLB, counters",
-  render: (vmm: Vmm) => [...vmm.objects.values()].filter((o) => o.kind === "vdpa-net").flatMap((o) => deviceViews(o.impl as VdpaNetDev)),
+  render: (vmm: Vmm) =>
+    [...vmm.objects.values()].filter((o) => o.kind === "vdpa-net").flatMap((o) =>
+      deviceViews(o.impl as VdpaNetDev)
+    ),
 });

@@ -30,7 +30,11 @@ function fdView(p: Process): View {
   const rows = [...p.fds].filter(([fd]) => fd > 2).sort((a, b) => a[0] - b[0]).map((
     [fd, f],
   ) => [String(fd), f.path, f.fops.name, String(f.count)]);
-  return { title: `fds of ${p.comm} (pid ${p.pid})`, columns: ["fd", "file", "driver", "refs"], rows };
+  return {
+    title: `fds of ${p.comm} (pid ${p.pid})`,
+    columns: ["fd", "file", "driver", "refs"],
+    rows,
+  };
 }
 
 registerShow({
@@ -68,7 +72,12 @@ function guestView(vmm: Vmm, g: VmmGuest): View[] {
       rows: [
         ["vm fd", String(g.vmfd)],
         ["vcpus", String(g.vcpus.length)],
-        ["RAM", `${hx(g.ramGpa)}..${hx(g.ramGpa + g.ramSize)} (${g.ramSize} bytes) at hva ${hx(g.ramHva)}`],
+        [
+          "RAM",
+          `${hx(g.ramGpa)}..${hx(g.ramGpa + g.ramSize)} (${g.ramSize} bytes) at hva ${
+            hx(g.ramHva)
+          }`,
+        ],
         ["memslots", String(kvm.memslots.length)],
         ["devices", kvm.devices.map((d) => d.ops.name).join(", ") || "-"],
       ],
@@ -80,7 +89,15 @@ function guestView(vmm: Vmm, g: VmmGuest): View[] {
 function vcpuTable(vmm: Vmm, vcpus: VmmVcpu[]): View {
   return {
     title: "vCPUs",
-    columns: ["vcpu", "fd", "state", "entries", "exits to VMM", "hcalls in kernel", "hcalls to VMM"],
+    columns: [
+      "vcpu",
+      "fd",
+      "state",
+      "entries",
+      "exits to VMM",
+      "hcalls in kernel",
+      "hcalls to VMM",
+    ],
     rows: vcpus.map((v) => {
       const kv = vmm.kvmVcpu(v);
       return [
@@ -127,7 +144,14 @@ registerShow({
     rows: kvmState(vmm.kernel).vms.flatMap((kvm) =>
       kvm.memslots.map((s) => {
         const ps = vmm.kernel.config.pageSize;
-        return [kvm.label, String(s.id), String(s.flags), hx(s.base_gfn * ps), hx(s.npages * ps), hx(s.userspace_addr)];
+        return [
+          kvm.label,
+          String(s.id),
+          String(s.flags),
+          hx(s.base_gfn * ps),
+          hx(s.npages * ps),
+          hx(s.userspace_addr),
+        ];
       })
     ),
   }],

@@ -36,11 +36,20 @@ export function ringStride(num: number): number {
  * console.log(ringLayout(0, 0, 8).avail); // 4096
  * ```
  */
-export function ringLayout(base: number, q: number, num: number): { desc: number; avail: number; used: number; buffers: number } {
+export function ringLayout(
+  base: number,
+  q: number,
+  num: number,
+): { desc: number; avail: number; used: number; buffers: number } {
   const st = ringStride(num);
   const r = base + q * st;
   const avail = r + pg(16 * num);
-  return { desc: r, avail, used: avail + pg(6 + 2 * num), buffers: base + 4 * st + q * num * BUF_SLOT };
+  return {
+    desc: r,
+    avail,
+    used: avail + pg(6 + 2 * num),
+    buffers: base + 4 * st + q * num * BUF_SLOT,
+  };
 }
 
 /** One used element reaped by the driver. */
@@ -96,7 +105,9 @@ export class GuestVirtioNet {
     const end = ringLayout(base, nq - 1, num).buffers + num * BUF_SLOT;
     if (base < guest.ramGpa || end > guest.ramGpa + guest.ramSize) {
       throw new VmmError(
-        `virtio-net rings and buffers need GPA 0x${base.toString(16)}..0x${end.toString(16)}, outside ${guest.name}'s RAM`,
+        `virtio-net rings and buffers need GPA 0x${base.toString(16)}..0x${
+          end.toString(16)
+        }, outside ${guest.name}'s RAM`,
         { prop: "rings", help: "give the guest more memory or place the rings with `rings 0x…`" },
       );
     }
@@ -155,16 +166,27 @@ export class GuestVirtioNet {
     if (!vq) throw new VmmError(`no virtqueue ${q}`);
     const n = segments.length + writable.length;
     if (n === 0) throw new VmmError("a chain needs at least one buffer");
-    if (vq.free.length < n) throw new VmmError(`virtqueue ${q} is full (${vq.free.length} free descriptors)`);
+    if (vq.free.length < n) {
+      throw new VmmError(`virtqueue ${q} is full (${vq.free.length} free descriptors)`);
+    }
     const ids = vq.free.splice(0, n);
     ids.forEach((id, k) => {
       const addr = vq.buffers + id * BUF_SLOT;
       const isW = k >= segments.length;
       const len = isW ? writable[k - segments.length]! : segments[k]!.length;
-      if (len > BUF_SLOT) throw new VmmError(`buffer of ${len} bytes exceeds the ${BUF_SLOT}-byte slot`);
+      if (len > BUF_SLOT) {
+        throw new VmmError(`buffer of ${len} bytes exceeds the ${BUF_SLOT}-byte slot`);
+      }
       if (!isW) this.write(addr, segments[k]!);
       const more = k + 1 < n;
-      this.#writeDesc(vq, id, addr, len, (more ? VRING_DESC_F_NEXT : 0) | (isW ? VRING_DESC_F_WRITE : 0), more ? ids[k + 1]! : 0);
+      this.#writeDesc(
+        vq,
+        id,
+        addr,
+        len,
+        (more ? VRING_DESC_F_NEXT : 0) | (isW ? VRING_DESC_F_WRITE : 0),
+        more ? ids[k + 1]! : 0,
+      );
     });
     vq.inflight.set(ids[0]!, ids);
     this.#publish(vq, ids[0]!);
@@ -174,7 +196,9 @@ export class GuestVirtioNet {
   /** Notify the device (guest write to the notify address → KVM ioeventfd → kick eventfd). */
   kick(q: number): void {
     const vq = this.vqs[q];
-    if (!vq?.kick) throw new VmmError(`virtqueue ${q} has no kick eventfd yet (the device is not started)`);
+    if (!vq?.kick) {
+      throw new VmmError(`virtqueue ${q} has no kick eventfd yet (the device is not started)`);
+    }
     vq.kick.signal(1n);
   }
 

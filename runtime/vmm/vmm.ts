@@ -16,13 +16,20 @@
  * @module
  */
 import { KVM_EXIT } from "../include/uapi/linux/kvm.ts";
-import { SYSCALL_UNFINISHED, type Kernel, O_CLOEXEC, O_RDWR } from "../kernel/kernel.ts";
+import { type Kernel, O_CLOEXEC, O_RDWR, SYSCALL_UNFINISHED } from "../kernel/kernel.ts";
 import type { Process } from "../kernel/process.ts";
 import type { StructValue } from "../kernel/layout.ts";
 import type { IoctlDef } from "../kernel/uapi.ts";
 import { ioctlNumber } from "../kernel/uapi.ts";
-import { MAP_ANONYMOUS, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from "../mm/mm.ts";
-import { sysEventfd2, EFD_CLOEXEC } from "../fs/eventfd.ts";
+import {
+  MAP_ANONYMOUS,
+  MAP_NORESERVE,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  PROT_READ,
+  PROT_WRITE,
+} from "../mm/mm.ts";
+import { EFD_CLOEXEC, sysEventfd2 } from "../fs/eventfd.ts";
 import { type IoctlInput, marshal } from "./marshal.ts";
 import { VmmError } from "./registry.ts";
 import { Obj } from "./value.ts";
@@ -100,7 +107,15 @@ export class Vmm {
 
   /** Anonymous memory, as QEMU allocates guest RAM. */
   mmapAnon(size: number): number {
-    const a = this.kernel.mmap(this.proc, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    const a = this.kernel.mmap(
+      this.proc,
+      0,
+      size,
+      PROT_READ | PROT_WRITE,
+      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+      -1,
+      0,
+    );
     if (a < 0) throw new VmmError(`mmap of ${size} bytes failed: ${a}`);
     return a;
   }
@@ -155,8 +170,11 @@ export class Vmm {
   #onRunReturn(v: VmmVcpu, ret: number, runDef: IoctlDef): void {
     v.running = false;
     if (ret < 0) return; // kicked (EINTR): the thread waits for whoever kicked it.
-    const reason = Number(new DataView(this.proc.mm.read(v.runHva + 8, 4).buffer).getUint32(0, true));
-    const name = Object.entries(KVM_EXIT).find(([, n]) => Number(n) === reason)?.[0] ?? `exit ${reason}`;
+    const reason = Number(
+      new DataView(this.proc.mm.read(v.runHva + 8, 4).buffer).getUint32(0, true),
+    );
+    const name = Object.entries(KVM_EXIT).find(([, n]) => Number(n) === reason)?.[0] ??
+      `exit ${reason}`;
     v.handled.set(name, (v.handled.get(name) ?? 0) + 1);
     const h = exitHandlers.get(reason);
     if (h) h(this, v);
@@ -177,7 +195,10 @@ export function errnoText(r: number): string {
   return `-${errnoNameOf(r)} (${strerrorOf(r)})`;
 }
 
-import { errnoName as errnoNameOf, strerror as strerrorOf } from "../include/uapi/asm-generic/errno.ts";
+import {
+  errnoName as errnoNameOf,
+  strerror as strerrorOf,
+} from "../include/uapi/asm-generic/errno.ts";
 
 /** mmap a vCPU fd's kvm_run area into the VMM. */
 export function mmapVcpu(vmm: Vmm, fd: number, size: number): number {

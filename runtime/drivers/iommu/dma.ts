@@ -44,7 +44,13 @@ export function iommuTranslate(g: IommuGroup, addr: bigint, write: boolean): Tra
     const v = tbl.get(e);
     const perm = v % 4;
     if (!(perm & (write ? 2 : 1))) {
-      return { fault: perm === 0 ? `TCE ${e - tbl.offset} of tbl#${tbl.id} is not valid` : `TCE ${e - tbl.offset} of tbl#${tbl.id} lacks ${write ? "TCE_PCI_WRITE" : "TCE_PCI_READ"}` };
+      return {
+        fault: perm === 0
+          ? `TCE ${e - tbl.offset} of tbl#${tbl.id} is not valid`
+          : `TCE ${e - tbl.offset} of tbl#${tbl.id} lacks ${
+            write ? "TCE_PCI_WRITE" : "TCE_PCI_READ"
+          }`,
+      };
     }
     return { hpa: v - perm + Number(addr & BigInt(tbl.pageSize - 1)) };
   }
@@ -52,7 +58,13 @@ export function iommuTranslate(g: IommuGroup, addr: bigint, write: boolean): Tra
   return { fault: "the group is not attached to an IOMMU domain" };
 }
 
-function plan(k: Kernel, bdf: string, addr: bigint, len: number, write: boolean): { g: IommuGroup; spans: [number, number, number][] } {
+function plan(
+  k: Kernel,
+  bdf: string,
+  addr: bigint,
+  len: number,
+  write: boolean,
+): { g: IommuGroup; spans: [number, number, number][] } {
   const dev = iommuState(k).devices.get(bdf);
   if (!dev) throw new Error(`no PCI device ${bdf}`);
   const g = dev.group;

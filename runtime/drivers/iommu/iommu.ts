@@ -66,9 +66,14 @@ export class IommuGroup {
 
   /** iommu_group_claim_dma_owner: EPERM if a host driver owns DMA, EBUSY if another owner. */
   claimDmaOwner(owner: unknown): void {
-    if (this.owner !== undefined && this.owner !== owner) throw new Errno(EBUSY, "group has another DMA owner");
+    if (this.owner !== undefined && this.owner !== owner) {
+      throw new Errno(EBUSY, "group has another DMA owner");
+    }
     if (!this.viable()) {
-      throw new Errno(EPERM, `a device of group ${this.id} is bound to a host driver (iommu_group_claim_dma_owner)`);
+      throw new Errno(
+        EPERM,
+        `a device of group ${this.id} is bound to a host driver (iommu_group_claim_dma_owner)`,
+      );
     }
     this.owner = owner;
   }
@@ -97,7 +102,10 @@ export interface IommuState {
  * ```
  */
 export function iommuState(k: Kernel): IommuState {
-  return k.state<IommuState>("iommu", () => ({ groups: new Map(), devices: new Map(), nextTable: 1 }));
+  return k.state<IommuState>(
+    "iommu",
+    () => ({ groups: new Map(), devices: new Map(), nextTable: 1 }),
+  );
 }
 
 /**
@@ -134,10 +142,22 @@ export function iommuGroupAdd(
   const st = iommuState(k);
   if (st.groups.has(id)) throw new Errno(EEXIST, `IOMMU group ${id} already exists`);
   for (const d of devs) {
-    if (!BDF_RE.test(d.bdf)) throw new Errno(EINVAL, `"${d.bdf}" is not a PCI address (dddd:bb:dd.f)`);
-    if (st.devices.has(d.bdf)) throw new Errno(EEXIST, `device ${d.bdf} is already in group ${st.devices.get(d.bdf)!.group.id}`);
+    if (!BDF_RE.test(d.bdf)) {
+      throw new Errno(EINVAL, `"${d.bdf}" is not a PCI address (dddd:bb:dd.f)`);
+    }
+    if (st.devices.has(d.bdf)) {
+      throw new Errno(
+        EEXIST,
+        `device ${d.bdf} is already in group ${st.devices.get(d.bdf)!.group.id}`,
+      );
+    }
   }
-  const g = new IommuGroup(id, k.arch === "ppc64le" ? new IommuTableGroup(ops, k.config.pageSize, () => st.nextTable++) : undefined);
+  const g = new IommuGroup(
+    id,
+    k.arch === "ppc64le"
+      ? new IommuTableGroup(ops, k.config.pageSize, () => st.nextTable++)
+      : undefined,
+  );
   for (const d of devs) {
     const pd: PciDevice = { bdf: d.bdf, driver: d.driver, group: g };
     g.devices.push(pd);

@@ -159,7 +159,9 @@ export class IommuTable {
 
   /** "tbl#3 @0x0 4K×262144 L1". */
   describe(): string {
-    return `tbl#${this.id} @0x${this.busStart.toString(16)} ${fmtPage(this.pageShift)}×${this.size} L${this.levels}`;
+    return `tbl#${this.id} @0x${this.busStart.toString(16)} ${
+      fmtPage(this.pageShift)
+    }×${this.size} L${this.levels}`;
   }
 }
 
@@ -271,7 +273,12 @@ export class IommuTableGroup {
  * console.log(tableSizeOk(12, 1n << 30n, 1, 65536), tableSizeOk(12, 3n << 30n, 1, 65536)); // true false
  * ```
  */
-export function tableSizeOk(pageShift: number, windowSize: bigint, levels: number, hostPageSize: number): boolean {
+export function tableSizeOk(
+  pageShift: number,
+  windowSize: bigint,
+  levels: number,
+  hostPageSize: number,
+): boolean {
   if (!levels || levels > POWERNV_IOMMU_MAX_LEVELS) return false;
   if (windowSize <= 0n || (windowSize & (windowSize - 1n)) !== 0n) return false;
   const ws = windowSize.toString(2).length - 1;

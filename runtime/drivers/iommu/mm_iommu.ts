@@ -123,9 +123,13 @@ export function mmIommuNew(mm: MM, ua: number, entries: number): MmIommuMem {
   if (entries === 0) throw new Errno(ENOMEM, "zero-sized registration (vzalloc(0))");
   const size = entries * mm.pageSize;
   for (const m of mmIommuList(mm)) {
-    if (m.ua < ua + size && ua < m.ua + m.size) throw new Errno(EINVAL, "overlaps a registered region");
+    if (m.ua < ua + size && ua < m.ua + m.size) {
+      throw new Errno(EINVAL, "overlaps a registered region");
+    }
   }
-  if (!mm.accessOk(ua, size, true)) throw new Errno(EFAULT, "range not mapped writable (pin_user_pages fails)");
+  if (!mm.accessOk(ua, size, true)) {
+    throw new Errno(EFAULT, "range not mapped writable (pin_user_pages fails)");
+  }
   const m = new MmIommuMem(mm, ua, entries);
   mmIommuList(mm).push(m);
   return m;
@@ -142,7 +146,9 @@ export function mmIommuNew(mm: MM, ua: number, entries: number): MmIommuMem {
  */
 export function mmIommuPut(mem: MmIommuMem): void {
   if (mem.used === 0) throw new Errno(ENOENT);
-  if (mem.used === 1 && mem.mapped > 0) throw new Errno(EBUSY, "region still mapped in a TCE table");
+  if (mem.used === 1 && mem.mapped > 0) {
+    throw new Errno(EBUSY, "region still mapped in a TCE table");
+  }
   mem.used--;
   if (mem.used > 0) return;
   const l = mmIommuList(mem.mm);

@@ -47,8 +47,16 @@ export interface TestHost {
  * // const t = boot("mainline", { guest: true });
  * ```
  */
-export function boot(profile: "seed" | "mainline" = "seed", opts: { arch?: string; guest?: boolean; memory?: bigint } = {}): TestHost {
-  const k = new Kernel(hostConfig("h", new Map<string, Value[]>([["arch", [opts.arch ?? "ppc64le"]], ["kernel", [profile]]])));
+export function boot(
+  profile: "seed" | "mainline" = "seed",
+  opts: { arch?: string; guest?: boolean; memory?: bigint } = {},
+): TestHost {
+  const k = new Kernel(
+    hostConfig(
+      "h",
+      new Map<string, Value[]>([["arch", [opts.arch ?? "ppc64le"]], ["kernel", [profile]]]),
+    ),
+  );
   const vmm = new Vmm(k);
   const t: TestHost = {
     k,
@@ -83,7 +91,10 @@ export function boot(profile: "seed" | "mainline" = "seed", opts: { arch?: strin
 export function withGroup(profile: "seed" | "mainline" = "seed", arch = "ppc64le"): TestHost {
   const t = boot(profile, { arch });
   t.decl("container", "c0", { iommu: arch === "ppc64le" ? "spapr-tce-v2" : "type1v2" });
-  t.decl("group", "12", { container: "c0", device: arch === "ppc64le" ? "0001:01:00.0" : "0000:01:00.0" });
+  t.decl("group", "12", {
+    container: "c0",
+    device: arch === "ppc64le" ? "0001:01:00.0" : "0000:01:00.0",
+  });
   return t;
 }
 

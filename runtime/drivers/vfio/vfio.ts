@@ -15,13 +15,22 @@
  * ```
  * @module
  */
-import { EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV, ENOTTY } from "../../include/uapi/asm-generic/errno.ts";
+import {
+  EBADF,
+  EBADFD,
+  EBUSY,
+  EFAULT,
+  EINVAL,
+  ENODEV,
+  ENOTTY,
+} from "../../include/uapi/asm-generic/errno.ts";
 import {
   VFIO_API_VERSION,
   VFIO_CHECK_EXTENSION,
   VFIO_CONTAINER_IOCTLS,
   VFIO_DEVICE_FLAGS,
   VFIO_DEVICE_GET_INFO,
+  vfio_device_info,
   VFIO_DEVICE_IOCTLS,
   VFIO_GET_API_VERSION,
   VFIO_GROUP_FLAGS,
@@ -29,10 +38,9 @@ import {
   VFIO_GROUP_GET_STATUS,
   VFIO_GROUP_IOCTLS,
   VFIO_GROUP_SET_CONTAINER,
+  vfio_group_status,
   VFIO_GROUP_UNSET_CONTAINER,
   VFIO_SET_IOMMU,
-  vfio_device_info,
-  vfio_group_status,
 } from "../../include/uapi/linux/vfio.ts";
 import { Errno } from "../../kernel/errno.ts";
 import { File, type FileOperations } from "../../kernel/file.ts";
@@ -132,7 +140,10 @@ interface VfioState {
  * ```
  */
 export function vfioState(k: Kernel): VfioState {
-  return k.state<VfioState>("vfio", () => ({ containers: [], groups: new Map(), nextContainer: 1 }));
+  return k.state<VfioState>(
+    "vfio",
+    () => ({ containers: [], groups: new Map(), nextContainer: 1 }),
+  );
 }
 
 /**
@@ -239,7 +250,9 @@ function checkExtension(c: VfioContainer, ext: number): number {
 }
 
 function setIommu(c: VfioContainer, type: number): number {
-  if (c.groups.length === 0 || c.driver) throw new Errno(EINVAL, "container has no group or already has a backend");
+  if (c.groups.length === 0 || c.driver) {
+    throw new Errno(EINVAL, "container has no group or already has a backend");
+  }
   let ret: number = ENODEV;
   for (const d of DRIVERS) {
     if (!d.available(c.kernel)) continue;
@@ -283,7 +296,9 @@ const containerFops: FileOperations = {
     const c = file.private_data as VfioContainer;
     const a = c.kernel.arch;
     if (cmd === ioctlNumber(VFIO_GET_API_VERSION, a)) return VFIO_API_VERSION;
-    if (cmd === ioctlNumber(VFIO_CHECK_EXTENSION, a)) return checkExtension(c, Number(BigInt.asUintN(32, arg)));
+    if (cmd === ioctlNumber(VFIO_CHECK_EXTENSION, a)) {
+      return checkExtension(c, Number(BigInt.asUintN(32, arg)));
+    }
     if (cmd === ioctlNumber(VFIO_SET_IOMMU, a)) return setIommu(c, Number(BigInt.asUintN(32, arg)));
     // Unrecognised ioctls go to the backend; without one: EINVAL (vfio_fops_unl_ioctl's default ret).
     if (!c.driver) throw new Errno(EINVAL, "container has no IOMMU backend yet");
@@ -322,7 +337,9 @@ function setContainer(g: VfioGroup, arg: bigint): number {
   const f = cur.fds.get(fd);
   if (!f) throw new Errno(EBADF, `fd ${fd} is not open`);
   if (g.container) throw new Errno(EINVAL, `group ${g.id} is already in a container`);
-  if (f.fops !== containerFops) throw new Errno(EBADFD, "fd is neither a VFIO container nor an iommufd");
+  if (f.fops !== containerFops) {
+    throw new Errno(EBADFD, "fd is neither a VFIO container nor an iommufd");
+  }
   const c = f.private_data as VfioContainer;
   g.iommuGroup.claimDmaOwner(g);
   if (c.driver) {
@@ -359,11 +376,20 @@ function getDeviceFd(g: VfioGroup, arg: bigint): number {
   const raw = new Uint8Array(parts);
   const name = new TextDecoder().decode(raw);
   const dev = g.iommuGroup.devices.find((d) => d.bdf === name);
-  if (!dev || dev.driver !== "vfio-pci") throw new Errno(ENODEV, `no device "${name}" in group ${g.id}`);
-  if (!g.container || !g.container.driver) throw new Errno(EINVAL, "group has no container with an IOMMU backend");
+  if (!dev || dev.driver !== "vfio-pci") {
+    throw new Errno(ENODEV, `no device "${name}" in group ${g.id}`);
+  }
+  if (!g.container || !g.container.driver) {
+    throw new Errno(EINVAL, "group has no container with an IOMMU backend");
+  }
   g.containerUsers++;
   g.deviceFds.set(name, (g.deviceFds.get(name) ?? 0) + 1);
-  const df = new File(`anon_inode:[vfio-device]`, deviceFops, { group: g, bdf: name, groupFile: g.openedFile!.get(), kvm: g.kvm });
+  const df = new File(`anon_inode:[vfio-device]`, deviceFops, {
+    group: g,
+    bdf: name,
+    groupFile: g.openedFile!.get(),
+    kvm: g.kvm,
+  });
   df.flags = O_RDWR | O_CLOEXEC;
   return k.current.installFd(df);
 }
@@ -384,11 +410,18 @@ const groupFops: FileOperations = {
       }
       if ((s.argsz as bigint) < 8n) throw new Errno(EINVAL, "argsz < 8");
       let flags = 0n;
-      if (g.container) flags = VFIO_GROUP_FLAGS.VFIO_GROUP_FLAGS_CONTAINER_SET | VFIO_GROUP_FLAGS.VFIO_GROUP_FLAGS_VIABLE;
-      else if (g.iommuGroup.viable() && (g.iommuGroup.owner === undefined || g.iommuGroup.owner === g)) {
+      if (g.container) {
+        flags = VFIO_GROUP_FLAGS.VFIO_GROUP_FLAGS_CONTAINER_SET |
+          VFIO_GROUP_FLAGS.VFIO_GROUP_FLAGS_VIABLE;
+      } else if (
+        g.iommuGroup.viable() && (g.iommuGroup.owner === undefined || g.iommuGroup.owner === g)
+      ) {
         flags = VFIO_GROUP_FLAGS.VFIO_GROUP_FLAGS_VIABLE;
       }
-      k.current.mm.write(Number(arg), encodeStruct(vfio_group_status, { argsz: s.argsz as bigint, flags }));
+      k.current.mm.write(
+        Number(arg),
+        encodeStruct(vfio_group_status, { argsz: s.argsz as bigint, flags }),
+      );
       return 0;
     }
     if (cmd === ioctlNumber(VFIO_GROUP_SET_CONTAINER, a)) return setContainer(g, arg);
@@ -430,7 +463,8 @@ const deviceFops: FileOperations = {
         Number(arg),
         encodeStruct(vfio_device_info, {
           argsz: v.argsz as bigint,
-          flags: VFIO_DEVICE_FLAGS.VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS.VFIO_DEVICE_FLAGS_RESET,
+          flags: VFIO_DEVICE_FLAGS.VFIO_DEVICE_FLAGS_PCI |
+            VFIO_DEVICE_FLAGS.VFIO_DEVICE_FLAGS_RESET,
           num_regions: VFIO_DEVICE_FLAGS.VFIO_PCI_NUM_REGIONS,
           num_irqs: VFIO_DEVICE_FLAGS.VFIO_PCI_NUM_IRQS,
         }).subarray(0, 24),
@@ -461,4 +495,3 @@ module_init("vfio", (k: Kernel) => {
     },
   });
 });
-

@@ -12,7 +12,17 @@
  * ```
  * @module
  */
-import { EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOSPC, ENOTTY, ENXIO, EPERM } from "../../include/uapi/asm-generic/errno.ts";
+import {
+  EBUSY,
+  EFAULT,
+  EINVAL,
+  ENODEV,
+  ENOENT,
+  ENOSPC,
+  ENOTTY,
+  ENXIO,
+  EPERM,
+} from "../../include/uapi/asm-generic/errno.ts";
 import {
   VFIO_CHECK_EXTENSION,
   VFIO_EXT,
@@ -21,27 +31,48 @@ import {
   VFIO_IOMMU_MAP_DMA,
   VFIO_IOMMU_SPAPR_INFO,
   VFIO_IOMMU_SPAPR_REGISTER_MEMORY,
-  VFIO_IOMMU_SPAPR_TCE_CREATE,
-  VFIO_IOMMU_SPAPR_TCE_GET_INFO,
-  VFIO_IOMMU_SPAPR_TCE_REMOVE,
-  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY,
-  VFIO_IOMMU_UNMAP_DMA,
-  VFIO_SPAPR_IOCTLS,
   vfio_iommu_spapr_register_memory,
+  VFIO_IOMMU_SPAPR_TCE_CREATE,
   vfio_iommu_spapr_tce_create,
+  VFIO_IOMMU_SPAPR_TCE_GET_INFO,
   vfio_iommu_spapr_tce_info,
+  VFIO_IOMMU_SPAPR_TCE_REMOVE,
   vfio_iommu_spapr_tce_remove,
+  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY,
   vfio_iommu_type1_dma_map,
   vfio_iommu_type1_dma_unmap,
+  VFIO_IOMMU_UNMAP_DMA,
+  VFIO_SPAPR_IOCTLS,
 } from "../../include/uapi/linux/vfio.ts";
 import { Errno } from "../../kernel/errno.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
-import { decodeStruct, encodeStruct, type StructDef, type StructValue } from "../../kernel/layout.ts";
+import {
+  decodeStruct,
+  encodeStruct,
+  type StructDef,
+  type StructValue,
+} from "../../kernel/layout.ts";
 import { ioctlNumber } from "../../kernel/uapi.ts";
 import type { MM } from "../../mm/mm.ts";
-import { IOMMU_TABLE_GROUP_MAX_TABLES, IommuTable, type IommuTableGroup, tableSizeOk } from "../iommu/iommu_table.ts";
-import { type MmIommuMem, mmIommuGet, mmIommuLookup, mmIommuNew, mmIommuPut } from "../iommu/mm_iommu.ts";
-import { type VfioContainer, type VfioGroup, type VfioIommuDriverOps, vfioRegisterIommuDriver } from "./vfio.ts";
+import {
+  IOMMU_TABLE_GROUP_MAX_TABLES,
+  IommuTable,
+  type IommuTableGroup,
+  tableSizeOk,
+} from "../iommu/iommu_table.ts";
+import {
+  mmIommuGet,
+  mmIommuLookup,
+  type MmIommuMem,
+  mmIommuNew,
+  mmIommuPut,
+} from "../iommu/mm_iommu.ts";
+import {
+  type VfioContainer,
+  type VfioGroup,
+  type VfioIommuDriverOps,
+  vfioRegisterIommuDriver,
+} from "./vfio.ts";
 
 /** struct tce_container. */
 export class TceContainer {
@@ -63,7 +94,9 @@ export class TceContainer {
 
   /** tce_iommu_find_table: index of the window holding a bus address, or -1. */
   findTable(ioba: bigint): number {
-    for (let i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) if (this.tables[i]?.contains(ioba)) return i;
+    for (let i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) {
+      if (this.tables[i]?.contains(ioba)) return i;
+    }
     return -1;
   }
 }
@@ -98,12 +131,17 @@ function unuseOld(c: TceContainer, tbl: IommuTable, old: number, ua: number): vo
     const mem = mmIommuLookup(c.mm!, ua, tbl.pageSize);
     if (mem && mem.mapped > 0) mem.mapped--;
   } else {
-    c.mm?.unpin([Math.floor((old - (old % c.kernel.config.pageSize)))]);
+    c.mm?.unpin([Math.floor(old - (old % c.kernel.config.pageSize))]);
   }
 }
 
 /** tce_iommu_clear: clear `pages` entries from `entry`. */
-export function tceIommuClear(c: TceContainer, tbl: IommuTable, entry: number, pages: number): void {
+export function tceIommuClear(
+  c: TceContainer,
+  tbl: IommuTable,
+  entry: number,
+  pages: number,
+): void {
   for (let i = 0; i < pages; i++) {
     const e = entry + i;
     const ua = tbl.ua(e);
@@ -112,7 +150,14 @@ export function tceIommuClear(c: TceContainer, tbl: IommuTable, entry: number, p
   }
 }
 
-function build(c: TceContainer, tbl: IommuTable, entry: number, vaddr: number, pages: number, perm: number): void {
+function build(
+  c: TceContainer,
+  tbl: IommuTable,
+  entry: number,
+  vaddr: number,
+  pages: number,
+  perm: number,
+): void {
   const ps = tbl.pageSize;
   for (let i = 0; i < pages; i++) {
     const ua = vaddr + i * ps;
@@ -120,13 +165,17 @@ function build(c: TceContainer, tbl: IommuTable, entry: number, vaddr: number, p
     try {
       if (c.v2) {
         const mem = mmIommuLookup(c.mm!, ua, ps);
-        if (!mem) throw new Errno(EINVAL, `vaddr 0x${ua.toString(16)} is not in pre-registered memory`);
+        if (!mem) {
+          throw new Errno(EINVAL, `vaddr 0x${ua.toString(16)} is not in pre-registered memory`);
+        }
         // The IOMMU page must be contained in one host page (tce_page_is_contained).
         hpa = mem.uaToHpa(ua, tbl.pageShift);
         if (hpa < 0) throw new Errno(EPERM, "IOMMU page is larger than the backing host page");
         mem.mapped++;
       } else {
-        if (tbl.pageShift > Math.log2(c.kernel.config.pageSize)) throw new Errno(EPERM, "IOMMU page larger than host page");
+        if (tbl.pageShift > Math.log2(c.kernel.config.pageSize)) {
+          throw new Errno(EPERM, "IOMMU page larger than host page");
+        }
         const pg = ua - (ua % c.kernel.config.pageSize);
         let pa: number;
         try {
@@ -146,7 +195,12 @@ function build(c: TceContainer, tbl: IommuTable, entry: number, vaddr: number, p
   }
 }
 
-function createWindow(c: TceContainer, pageShift: number, windowSize: bigint, levels: number): bigint {
+function createWindow(
+  c: TceContainer,
+  pageShift: number,
+  windowSize: bigint,
+  levels: number,
+): bigint {
   const num = c.tables.findIndex((t) => !t);
   if (num < 0) throw new Errno(ENOSPC, "both DMA windows exist");
   const g0 = tg(c.groups[0]!);
@@ -154,7 +208,10 @@ function createWindow(c: TceContainer, pageShift: number, windowSize: bigint, le
     throw new Errno(EINVAL, `page shift ${pageShift} not in ddw.pgsizes`);
   }
   if (!tableSizeOk(pageShift, windowSize, levels, c.kernel.config.pageSize)) {
-    throw new Errno(EINVAL, "window size must be a power of two ≥ one page, levels 1..5, table < 2^55");
+    throw new Errno(
+      EINVAL,
+      "window size must be a power of two ≥ one page, levels 1..5, table < 2^55",
+    );
   }
   const tbl = new IommuTable({
     pageShift,
@@ -213,13 +270,21 @@ function ioctl(c: TceContainer, cmd: number, arg: bigint): number {
       flags: ddw ? VFIO_IOMMU_SPAPR_INFO.VFIO_IOMMU_SPAPR_INFO_DDW : 0n,
       dma32_window_start: t.tce32Start,
       dma32_window_size: t.tce32Size,
-      ddw: ddw ? { pgsizes: t.pgsizes, max_dynamic_windows_supported: BigInt(t.maxDynamicWindows), levels: BigInt(t.maxLevels) } : {},
+      ddw: ddw
+        ? {
+          pgsizes: t.pgsizes,
+          max_dynamic_windows_supported: BigInt(t.maxDynamicWindows),
+          levels: BigInt(t.maxLevels),
+        }
+        : {},
     });
     k.current.mm.write(Number(arg), out.subarray(0, argsz >= 32n ? 32 : 16));
     return 0;
   }
   if (is(VFIO_IOMMU_MAP_DMA)) {
-    if (!c.enabled) throw new Errno(EPERM, c.v2 ? "no memory pre-registered" : "container not enabled");
+    if (!c.enabled) {
+      throw new Errno(EPERM, c.v2 ? "no memory pre-registered" : "container not enabled");
+    }
     const p = copyIn(k, vfio_iommu_type1_dma_map, arg, 32);
     if ((p.argsz as bigint) < 32n) throw new Errno(EINVAL, "argsz < 32");
     const flags = p.flags as bigint;
@@ -230,13 +295,17 @@ function ioctl(c: TceContainer, cmd: number, arg: bigint): number {
     if (num < 0) throw new Errno(ENXIO, `iova 0x${iova.toString(16)} is in no DMA window`);
     const tbl = c.tables[num]!;
     const mask = BigInt(tbl.pageSize - 1);
-    if ((size & mask) || (vaddr & mask)) throw new Errno(EINVAL, "size or vaddr not aligned to the IOMMU page");
+    if ((size & mask) || (vaddr & mask)) {
+      throw new Errno(EINVAL, "size or vaddr not aligned to the IOMMU page");
+    }
     if (!(flags & 3n)) throw new Errno(EINVAL, "neither READ nor WRITE");
     // iommu_tce_put_param_check: iova aligned and its first page inside the window.
     if (iova & mask) throw new Errno(EINVAL, "iova not aligned to the IOMMU page");
     const pages = Number(size >> BigInt(tbl.pageShift));
     const entry = Number(iova >> BigInt(tbl.pageShift));
-    if (entry - tbl.offset + pages > tbl.size) throw new Errno(EINVAL, "range runs past the window");
+    if (entry - tbl.offset + pages > tbl.size) {
+      throw new Errno(EINVAL, "range runs past the window");
+    }
     if (pages === 0) return 0;
     build(c, tbl, entry, Number(vaddr), pages, Number(flags));
     return 0;
@@ -256,7 +325,9 @@ function ioctl(c: TceContainer, cmd: number, arg: bigint): number {
     if (iova & mask) throw new Errno(EINVAL, "iova not aligned");
     const pages = Number(size >> BigInt(tbl.pageShift));
     const entry = Number(iova >> BigInt(tbl.pageShift));
-    if (entry + pages > tbl.offset + tbl.size) throw new Errno(EINVAL, "range runs past the window");
+    if (entry + pages > tbl.offset + tbl.size) {
+      throw new Errno(EINVAL, "range runs past the window");
+    }
     tceIommuClear(c, tbl, entry, pages);
     return 0;
   }
@@ -321,8 +392,19 @@ function ioctl(c: TceContainer, cmd: number, arg: bigint): number {
     if ((p.argsz as bigint) < 40n) throw new Errno(EINVAL, "argsz < 40");
     if (p.flags !== 0n) throw new Errno(EINVAL, "flags must be 0");
     createDefaultWindow(c);
-    const start = createWindow(c, Number(p.page_shift as bigint), p.window_size as bigint, Number(p.levels as bigint));
-    k.current.mm.write(Number(arg), encodeStruct(vfio_iommu_spapr_tce_create, { ...p, start_addr: start } as never).subarray(0, 40));
+    const start = createWindow(
+      c,
+      Number(p.page_shift as bigint),
+      p.window_size as bigint,
+      Number(p.levels as bigint),
+    );
+    k.current.mm.write(
+      Number(arg),
+      encodeStruct(vfio_iommu_spapr_tce_create, { ...p, start_addr: start } as never).subarray(
+        0,
+        40,
+      ),
+    );
     return 0;
   }
   if (is(VFIO_IOMMU_SPAPR_TCE_REMOVE)) {
@@ -358,7 +440,10 @@ export const tceIommuDriverOps: VfioIommuDriverOps = {
   available: (k) => k.arch === "ppc64le",
   checkExtension: (_d, ext) => checkExt(ext),
   open(c, type) {
-    if (BigInt(type) !== VFIO_EXT.VFIO_SPAPR_TCE_IOMMU && BigInt(type) !== VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU) {
+    if (
+      BigInt(type) !== VFIO_EXT.VFIO_SPAPR_TCE_IOMMU &&
+      BigInt(type) !== VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU
+    ) {
       throw new Errno(EINVAL);
     }
     return new TceContainer(c, BigInt(type) === VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU);
@@ -380,7 +465,9 @@ export const tceIommuDriverOps: VfioIommuDriverOps = {
     } else {
       if (!c.v2) throw new Errno(EPERM, "v1 is refused on a DDW-capable (IODA2) platform");
       t.takeOwnership();
-      for (let i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) if (c.tables[i]) t.setWindow(i, c.tables[i]!);
+      for (let i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) {
+        if (c.tables[i]) t.setWindow(i, c.tables[i]!);
+      }
       if (c.groups.length === 0 && !c.tables[0]) c.defWindowPending = true;
     }
     c.groups.push(g);

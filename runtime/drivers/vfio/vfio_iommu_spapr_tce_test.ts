@@ -18,7 +18,17 @@ import { iommuGroups } from "../iommu/iommu.ts";
 import { deviceDmaRead, deviceDmaWrite } from "../iommu/dma.ts";
 
 const S = "spapr-tce-vfio-sva.md §3.7; drivers/vfio/vfio_iommu_spapr_tce.c";
-const E = { EINVAL: -22, EBUSY: -16, EPERM: -1, ENODEV: -19, ENXIO: -6, ENOSPC: -28, ENOTTY: -25, ENOENT: -2, EFAULT: -14 };
+const E = {
+  EINVAL: -22,
+  EBUSY: -16,
+  EPERM: -1,
+  ENODEV: -19,
+  ENXIO: -6,
+  ENOSPC: -28,
+  ENOTTY: -25,
+  ENOENT: -2,
+  EFAULT: -14,
+};
 
 function bare(v2 = true) {
   const p = boot("seed");
@@ -26,7 +36,14 @@ function bare(v2 = true) {
   const c = p.vmm.open("/dev/vfio/vfio");
   const g = p.vmm.open("/dev/vfio/5");
   p.ioctl(g, VFIO_GROUP_SET_CONTAINER, c);
-  assert.equal(p.ioctl(c, VFIO_SET_IOMMU, v2 ? VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU : VFIO_EXT.VFIO_SPAPR_TCE_IOMMU).ret, v2 ? 0 : E.EPERM);
+  assert.equal(
+    p.ioctl(
+      c,
+      VFIO_SET_IOMMU,
+      v2 ? VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU : VFIO_EXT.VFIO_SPAPR_TCE_IOMMU,
+    ).ret,
+    v2 ? 0 : E.EPERM,
+  );
   return { ...p, c, g };
 }
 
@@ -49,29 +66,66 @@ Deno.test(`TCE_GET_INFO: argsz < 16 → EINVAL; DDW part only with argsz ≥ 32 
 
 Deno.test(`MAP_DMA / UNMAP_DMA before anything is registered (v2 not enabled) → EPERM (${S})`, () => {
   const p = bare();
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: 0n, iova: 0n, size: 4096n }).ret, E.EPERM);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_UNMAP_DMA, { flags: 0n, iova: 0n, size: 4096n }).ret, E.EPERM);
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: 0n, iova: 0n, size: 4096n }).ret,
+    E.EPERM,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_UNMAP_DMA, { flags: 0n, iova: 0n, size: 4096n }).ret,
+    E.EPERM,
+  );
 });
 
 Deno.test(`REGISTER_MEMORY: flags ≠ 0 / unaligned → EINVAL, same region twice → EBUSY, unmapped → EFAULT (${S})`, () => {
   const p = bare();
   const a = p.vmm.mmapAnon(1 << 20);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { flags: 1n, vaddr: BigInt(a), size: 65536n }).ret, E.EINVAL);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a + 4096), size: 65536n }).ret, E.EINVAL);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a), size: 65536n }).ret, 0);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a), size: 65536n }).ret, E.EBUSY);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: 0x1000_0000n, size: 65536n }).ret, E.EFAULT);
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { flags: 1n, vaddr: BigInt(a), size: 65536n })
+      .ret,
+    E.EINVAL,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a + 4096), size: 65536n }).ret,
+    E.EINVAL,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a), size: 65536n }).ret,
+    0,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a), size: 65536n }).ret,
+    E.EBUSY,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: 0x1000_0000n, size: 65536n }).ret,
+    E.EFAULT,
+  );
 });
 
 Deno.test(`UNREGISTER_MEMORY: not registered → ENOENT; still mapped → EBUSY (${S})`, () => {
   const p = bare();
   const a = BigInt(p.vmm.mmapAnon(1 << 20));
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: a, size: 1n << 20n }).ret, 0);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { vaddr: a, size: 65536n }).ret, E.ENOENT);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0n, size: 4096n }).ret, 0);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { vaddr: a, size: 1n << 20n }).ret, E.EBUSY);
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: a, size: 1n << 20n }).ret,
+    0,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { vaddr: a, size: 65536n }).ret,
+    E.ENOENT,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0n, size: 4096n }).ret,
+    0,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { vaddr: a, size: 1n << 20n }).ret,
+    E.EBUSY,
+  );
   assert.equal(p.ioctl(p.c, VFIO_IOMMU_UNMAP_DMA, { iova: 0n, size: 4096n }).ret, 0);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { vaddr: a, size: 1n << 20n }).ret, 0);
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { vaddr: a, size: 1n << 20n }).ret,
+    0,
+  );
 });
 
 Deno.test(`MAP_DMA: the pending default window is created lazily (4K at 0); TCE_REMOVE(0) while pending just cancels (${S})`, () => {
@@ -85,22 +139,50 @@ Deno.test(`MAP_DMA: iova in no window → ENXIO; unaligned size/vaddr → EINVAL
   const p = bare();
   const a = BigInt(p.vmm.mmapAnon(1 << 20));
   p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: a, size: 1n << 20n });
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0x1_0000_0000n, size: 4096n }).ret, E.ENXIO);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0n, size: 100n }).ret, E.EINVAL);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a + 8n, iova: 0n, size: 4096n }).ret, E.EINVAL);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0x7fff_f000n, size: 8192n }).ret, E.EINVAL);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 0n, vaddr: a, iova: 0n, size: 4096n }).ret, E.EINVAL);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 8n, vaddr: a, iova: 0n, size: 4096n }).ret, E.EINVAL);
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0x1_0000_0000n, size: 4096n })
+      .ret,
+    E.ENXIO,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0n, size: 100n }).ret,
+    E.EINVAL,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a + 8n, iova: 0n, size: 4096n }).ret,
+    E.EINVAL,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0x7fff_f000n, size: 8192n }).ret,
+    E.EINVAL,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 0n, vaddr: a, iova: 0n, size: 4096n }).ret,
+    E.EINVAL,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 8n, vaddr: a, iova: 0n, size: 4096n }).ret,
+    E.EINVAL,
+  );
   const other = BigInt(p.vmm.mmapAnon(65536));
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: other, iova: 0n, size: 4096n }).ret, E.EINVAL);
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: other, iova: 0n, size: 4096n }).ret,
+    E.EINVAL,
+  );
 });
 
 Deno.test(`MAP_DMA never returns EEXIST on sPAPR: a second map overwrites the TCE (${S})`, () => {
   const p = bare();
   const a = BigInt(p.vmm.mmapAnon(1 << 20));
   p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: a, size: 1n << 20n });
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0n, size: 4096n }).ret, 0);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 1n, vaddr: a + 4096n, iova: 0n, size: 4096n }).ret, 0);
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0n, size: 4096n }).ret,
+    0,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 1n, vaddr: a + 4096n, iova: 0n, size: 4096n }).ret,
+    0,
+  );
   // Now read-only: the device may read but not write.
   p.vmm.proc.mm.write(Number(a) + 4096, new Uint8Array([9]));
   assert.deepEqual(deviceDmaRead(p.k, "0001:05:00.0", 0n, 1), new Uint8Array([9]));
@@ -111,37 +193,73 @@ Deno.test(`MAP_DMA: IOMMU page (16M) larger than the backing host page (64K) →
   const p = bare();
   const a = BigInt(p.vmm.mmapAnon(32 << 20));
   p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_REMOVE, { start_addr: 0n });
-  p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: a - (a % (16n << 20n)) + (16n << 20n), size: 16n << 20n });
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, { page_shift: 24n, window_size: 1n << 30n, levels: 1n }).ret, 0);
+  p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, {
+    vaddr: a - (a % (16n << 20n)) + (16n << 20n),
+    size: 16n << 20n,
+  });
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, {
+      page_shift: 24n,
+      window_size: 1n << 30n,
+      levels: 1n,
+    }).ret,
+    0,
+  );
   const va = a - (a % (16n << 20n)) + (16n << 20n);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: va, iova: 0n, size: 16n << 20n }).ret, E.EPERM);
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: va, iova: 0n, size: 16n << 20n }).ret,
+    E.EPERM,
+  );
 });
 
 Deno.test(`TCE_CREATE: window 0 at bus 0, window 1 at 1<<59, a third → ENOSPC (${S}; IOMMU_TABLE_GROUP_MAX_TABLES)`, () => {
   const p = bare();
-  const w0 = p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, { page_shift: 16n, window_size: 1n << 36n, levels: 2n });
+  const w0 = p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, {
+    page_shift: 16n,
+    window_size: 1n << 36n,
+    levels: 2n,
+  });
   // The pending default window took slot 0 first, so the DDW lands at 1<<59.
   assert.equal(w0.ret, 0);
   assert.equal(w0.out.start_addr, 1n << 59n);
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, { page_shift: 12n, window_size: 1n << 30n, levels: 1n }).ret, E.ENOSPC);
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, {
+      page_shift: 12n,
+      window_size: 1n << 30n,
+      levels: 1n,
+    }).ret,
+    E.ENOSPC,
+  );
   assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_REMOVE, { start_addr: 0n }).ret, 0);
-  const w1 = p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, { page_shift: 12n, window_size: 1n << 30n, levels: 1n });
+  const w1 = p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, {
+    page_shift: 12n,
+    window_size: 1n << 30n,
+    levels: 1n,
+  });
   assert.equal(w1.out.start_addr, 0n);
 });
 
 Deno.test(`TCE_CREATE: page shift not in pgsizes, size not a power of two / < page, levels 0 or > 5 → EINVAL; flags → EINVAL (${S}; pci-ioda-tce.c)`, () => {
   const p = bare();
   p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_REMOVE, { start_addr: 0n });
-  for (const bad of [
-    { page_shift: 13n, window_size: 1n << 30n, levels: 1n },
-    { page_shift: 200n, window_size: 1n << 30n, levels: 1n },
-    { page_shift: 12n, window_size: 3n << 30n, levels: 1n },
-    { page_shift: 16n, window_size: 4096n, levels: 1n },
-    { page_shift: 12n, window_size: 0n, levels: 1n },
-    { page_shift: 12n, window_size: 1n << 30n, levels: 0n },
-    { page_shift: 12n, window_size: 1n << 30n, levels: 6n },
-    { page_shift: 12n, window_size: 1n << 30n, levels: 1n, flags: 1n },
-  ] as Record<string, bigint>[]) assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, bad).ret, E.EINVAL, JSON.stringify(bad, (_, v) => typeof v === "bigint" ? String(v) : v));
+  for (
+    const bad of [
+      { page_shift: 13n, window_size: 1n << 30n, levels: 1n },
+      { page_shift: 200n, window_size: 1n << 30n, levels: 1n },
+      { page_shift: 12n, window_size: 3n << 30n, levels: 1n },
+      { page_shift: 16n, window_size: 4096n, levels: 1n },
+      { page_shift: 12n, window_size: 0n, levels: 1n },
+      { page_shift: 12n, window_size: 1n << 30n, levels: 0n },
+      { page_shift: 12n, window_size: 1n << 30n, levels: 6n },
+      { page_shift: 12n, window_size: 1n << 30n, levels: 1n, flags: 1n },
+    ] as Record<string, bigint>[]
+  ) {
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, bad).ret,
+      E.EINVAL,
+      JSON.stringify(bad, (_, v) => typeof v === "bigint" ? String(v) : v),
+    );
+  }
 });
 
 Deno.test(`TCE_REMOVE: start_addr in no window → EINVAL (${S})`, () => {
@@ -169,7 +287,11 @@ Deno.test(`groups sharing a v2 container share its tables; a second ioda1 group 
   t.decl("group", "13", { container: "c0", device: "0001:02:00.0" });
   const a = iommuGroups(t.k).get(12)!.tableGroup!, b = iommuGroups(t.k).get(13)!.tableGroup!;
   const c = fdOf(t, "c0");
-  assert.equal(t.ioctl(c, VFIO_IOMMU_SPAPR_TCE_CREATE, { page_shift: 16n, window_size: 1n << 32n, levels: 1n }).ret, 0);
+  assert.equal(
+    t.ioctl(c, VFIO_IOMMU_SPAPR_TCE_CREATE, { page_shift: 16n, window_size: 1n << 32n, levels: 1n })
+      .ret,
+    0,
+  );
   assert.ok(a.tables[0] && a.tables[0] === b.tables[0]);
   vfioPlatformAddGroup(t.k, 20, [{ bdf: "0001:20:00.0", driver: "vfio-pci" }], "ioda1");
   const g20 = t.vmm.open("/dev/vfio/20");

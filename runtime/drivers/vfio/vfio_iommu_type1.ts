@@ -24,11 +24,11 @@ import {
   VFIO_IOMMU_GET_INFO,
   VFIO_IOMMU_INFO,
   VFIO_IOMMU_MAP_DMA,
-  VFIO_IOMMU_UNMAP_DMA,
-  VFIO_TYPE1_IOCTLS,
   vfio_iommu_type1_dma_map,
   vfio_iommu_type1_dma_unmap,
   vfio_iommu_type1_info,
+  VFIO_IOMMU_UNMAP_DMA,
+  VFIO_TYPE1_IOCTLS,
 } from "../../include/uapi/linux/vfio.ts";
 import { Errno } from "../../kernel/errno.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
@@ -36,7 +36,12 @@ import { decodeStruct, encodeStruct } from "../../kernel/layout.ts";
 import { ioctlNumber } from "../../kernel/uapi.ts";
 import type { MM } from "../../mm/mm.ts";
 import type { IommuDomain, Translation } from "../iommu/iommu.ts";
-import { type VfioContainer, type VfioGroup, type VfioIommuDriverOps, vfioRegisterIommuDriver } from "./vfio.ts";
+import {
+  type VfioContainer,
+  type VfioGroup,
+  type VfioIommuDriverOps,
+  vfioRegisterIommuDriver,
+} from "./vfio.ts";
 
 /** dma_entry_limit module parameter default. */
 export const DMA_ENTRY_LIMIT = 65535;
@@ -75,10 +80,16 @@ export class Type1Iommu implements IommuDomain {
     this.v2 = v2;
     this.pgsize = BigInt(c.kernel.config.pageSize);
     // 4K|2M|1G with a 4K granule (SMMUv3 / VT-d); 64K granule gives 64K|512M.
-    this.pgsizeBitmap = this.pgsize === 4096n ? 0x4020_1000n : this.pgsize === 65536n ? 0x2001_0000n : this.pgsize;
+    this.pgsizeBitmap = this.pgsize === 4096n
+      ? 0x4020_1000n
+      : this.pgsize === 65536n
+      ? 0x2001_0000n
+      : this.pgsize;
     const top = (1n << 48n) - 1n;
     // Reserved regions: x86 IOAPIC/MSI window, arm64 software MSI window (resv_regions).
-    const msi: [bigint, bigint] = c.kernel.arch === "x86_64" ? [0xfee0_0000n, 0xfeef_ffffn] : [0x800_0000n, 0x80f_ffffn];
+    const msi: [bigint, bigint] = c.kernel.arch === "x86_64"
+      ? [0xfee0_0000n, 0xfeef_ffffn]
+      : [0x800_0000n, 0x80f_ffffn];
     this.iovaRanges = [[0n, msi[0] - 1n], [msi[1] + 1n, top]];
   }
 
@@ -91,7 +102,11 @@ export class Type1Iommu implements IommuDomain {
   translate(addr: bigint, write: boolean): Translation {
     const d = this.find(addr, 1n);
     if (!d) return { fault: `no mapping at iova 0x${addr.toString(16)}` };
-    if (write ? !d.write : !d.read) return { fault: `mapping at 0x${d.iova.toString(16)} is not ${write ? "writable" : "readable"}` };
+    if (write ? !d.write : !d.read) {
+      return {
+        fault: `mapping at 0x${d.iova.toString(16)} is not ${write ? "writable" : "readable"}`,
+      };
+    }
     const off = Number(addr - d.iova) + Number(d.vaddr);
     const ps = Number(this.pgsize);
     const idx = Math.floor(off / ps);
@@ -127,23 +142,34 @@ const U64 = 0xffff_ffff_ffff_ffffn;
 
 function mapDma(it: Type1Iommu, arg: bigint): number {
   const k = it.kernel;
-  const m = readIn(() => decodeStruct(vfio_iommu_type1_dma_map, k.current.mm.read(Number(arg), 32)));
+  const m = readIn(() =>
+    decodeStruct(vfio_iommu_type1_dma_map, k.current.mm.read(Number(arg), 32))
+  );
   if ((m.argsz as bigint) < 32n) throw new Errno(EINVAL, "argsz < 32");
   const flags = m.flags as bigint;
   const F = VFIO_DMA_MAP_FLAGS;
   if (flags & ~(F.VFIO_DMA_MAP_FLAG_READ | F.VFIO_DMA_MAP_FLAG_WRITE | F.VFIO_DMA_MAP_FLAG_VADDR)) {
     throw new Errno(EINVAL, "unknown flags");
   }
-  const read = (flags & F.VFIO_DMA_MAP_FLAG_READ) !== 0n, write = (flags & F.VFIO_DMA_MAP_FLAG_WRITE) !== 0n;
+  const read = (flags & F.VFIO_DMA_MAP_FLAG_READ) !== 0n,
+    write = (flags & F.VFIO_DMA_MAP_FLAG_WRITE) !== 0n;
   const setVaddr = (flags & F.VFIO_DMA_MAP_FLAG_VADDR) !== 0n;
-  if ((read || write) === setVaddr) throw new Errno(EINVAL, "need READ and/or WRITE (or VADDR alone)");
+  if ((read || write) === setVaddr) {
+    throw new Errno(EINVAL, "need READ and/or WRITE (or VADDR alone)");
+  }
   const iova = m.iova as bigint, size = m.size as bigint, vaddr = m.vaddr as bigint;
   const mask = (it.pgsizeBitmap & -it.pgsizeBitmap) - 1n;
-  if (size === 0n || ((size | iova | vaddr) & mask)) throw new Errno(EINVAL, "size 0 or not aligned to the IOMMU page");
-  if (iova + size - 1n > U64 || vaddr + size - 1n > U64) throw new Errno(EINVAL, "iova or vaddr range wraps");
+  if (size === 0n || ((size | iova | vaddr) & mask)) {
+    throw new Errno(EINVAL, "size 0 or not aligned to the IOMMU page");
+  }
+  if (iova + size - 1n > U64 || vaddr + size - 1n > U64) {
+    throw new Errno(EINVAL, "iova or vaddr range wraps");
+  }
   if (setVaddr) {
     const d = it.find(iova, size);
-    if (!d || d.iova !== iova || d.size !== size) throw new Errno(EINVAL, "VADDR update must name an existing mapping exactly");
+    if (!d || d.iova !== iova || d.size !== size) {
+      throw new Errno(EINVAL, "VADDR update must name an existing mapping exactly");
+    }
     d.vaddr = vaddr;
     d.pfns.clear();
     return 0;
@@ -154,7 +180,10 @@ function mapDma(it: Type1Iommu, arg: bigint): number {
     throw new Errno(EINVAL, "outside the valid IOVA ranges");
   }
   const mm = k.current.mm;
-  if (vaddr + size > BigInt(Number.MAX_SAFE_INTEGER) || !mm.accessOk(Number(vaddr), Number(size), write)) {
+  if (
+    vaddr + size > BigInt(Number.MAX_SAFE_INTEGER) ||
+    !mm.accessOk(Number(vaddr), Number(size), write)
+  ) {
     throw new Errno(EFAULT, "vaddr range is not mapped (pin_user_pages fails)");
   }
   it.dmas.push({ iova, size, vaddr, read, write, mm, pfns: new Map() });
@@ -166,16 +195,28 @@ function mapDma(it: Type1Iommu, arg: bigint): number {
 
 function unmapDma(it: Type1Iommu, arg: bigint): number {
   const k = it.kernel;
-  const u = readIn(() => decodeStruct(vfio_iommu_type1_dma_unmap, k.current.mm.read(Number(arg), 24)));
+  const u = readIn(() =>
+    decodeStruct(vfio_iommu_type1_dma_unmap, k.current.mm.read(Number(arg), 24))
+  );
   const F = VFIO_DMA_UNMAP_FLAGS;
   const flags = u.flags as bigint;
-  if ((u.argsz as bigint) < 24n || (flags & ~(F.VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | F.VFIO_DMA_UNMAP_FLAG_ALL | F.VFIO_DMA_UNMAP_FLAG_VADDR))) {
+  if (
+    (u.argsz as bigint) < 24n ||
+    (flags &
+      ~(F.VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | F.VFIO_DMA_UNMAP_FLAG_ALL |
+        F.VFIO_DMA_UNMAP_FLAG_VADDR))
+  ) {
     throw new Errno(EINVAL, "argsz < 24 or unknown flags");
   }
-  if ((flags & F.VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) && (flags & (F.VFIO_DMA_UNMAP_FLAG_ALL | F.VFIO_DMA_UNMAP_FLAG_VADDR))) {
+  if (
+    (flags & F.VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) &&
+    (flags & (F.VFIO_DMA_UNMAP_FLAG_ALL | F.VFIO_DMA_UNMAP_FLAG_VADDR))
+  ) {
     throw new Errno(EINVAL, "GET_DIRTY_BITMAP cannot be combined");
   }
-  if (flags & F.VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) throw new Errno(EINVAL, "dirty tracking is not enabled");
+  if (flags & F.VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+    throw new Errno(EINVAL, "dirty tracking is not enabled");
+  }
   const all = (flags & F.VFIO_DMA_UNMAP_FLAG_ALL) !== 0n;
   let iova = u.iova as bigint, size = u.size as bigint;
   if (all) {
@@ -189,9 +230,13 @@ function unmapDma(it: Type1Iommu, arg: bigint): number {
     if (iova + size - 1n > U64) throw new Errno(EINVAL, "range wraps");
     if (it.v2) {
       const first = it.find(iova, 1n);
-      if (first && first.iova !== iova) throw new Errno(EINVAL, "range bisects the mapping at its start (TYPE1v2)");
+      if (first && first.iova !== iova) {
+        throw new Errno(EINVAL, "range bisects the mapping at its start (TYPE1v2)");
+      }
       const last = it.find(iova + size - 1n, 1n);
-      if (last && last.iova + last.size !== iova + size) throw new Errno(EINVAL, "range bisects the mapping at its end (TYPE1v2)");
+      if (last && last.iova + last.size !== iova + size) {
+        throw new Errno(EINVAL, "range bisects the mapping at its end (TYPE1v2)");
+      }
     }
   }
   let unmapped = 0n;
@@ -239,7 +284,8 @@ function getInfo(it: Type1Iommu, arg: bigint): number {
   const full = argsz >= 24n;
   const out = encodeStruct(vfio_iommu_type1_info, {
     argsz: full && argsz < need ? need : argsz,
-    flags: VFIO_IOMMU_INFO.VFIO_IOMMU_INFO_PGSIZES | (full ? VFIO_IOMMU_INFO.VFIO_IOMMU_INFO_CAPS : 0n),
+    flags: VFIO_IOMMU_INFO.VFIO_IOMMU_INFO_PGSIZES |
+      (full ? VFIO_IOMMU_INFO.VFIO_IOMMU_INFO_CAPS : 0n),
     iova_pgsizes: it.pgsizeBitmap,
     cap_offset: full && argsz >= need ? BigInt(base) : 0n,
   });
@@ -271,7 +317,9 @@ export const type1DriverOps: VfioIommuDriverOps = {
   checkExtension: (d, ext) => checkExt(d as Type1Iommu | undefined, ext),
   open(c, type) {
     const t = BigInt(type);
-    if (t !== VFIO_EXT.VFIO_TYPE1_IOMMU && t !== VFIO_EXT.VFIO_TYPE1v2_IOMMU) throw new Errno(EINVAL);
+    if (t !== VFIO_EXT.VFIO_TYPE1_IOMMU && t !== VFIO_EXT.VFIO_TYPE1v2_IOMMU) {
+      throw new Errno(EINVAL);
+    }
     return new Type1Iommu(c, t === VFIO_EXT.VFIO_TYPE1v2_IOMMU);
   },
   attachGroup(data, g) {

@@ -15,10 +15,22 @@ import {
 import { ioctlNumber } from "../../kernel/uapi.ts";
 import { vfioPlatformAddGroup } from "./vfio.ts";
 import { UserPtr } from "../../vmm/marshal.ts";
-import { KVM_CREATE_SPAPR_TCE, KVM_CREATE_SPAPR_TCE_64 } from "../../arch/powerpc/include/uapi/asm/kvm_spapr_tce.ts";
+import {
+  KVM_CREATE_SPAPR_TCE,
+  KVM_CREATE_SPAPR_TCE_64,
+} from "../../arch/powerpc/include/uapi/asm/kvm_spapr_tce.ts";
 
 const S = "spapr-tce-vfio-sva.md";
-const E = { EINVAL: -22, EBUSY: -16, EPERM: -1, ENODEV: -19, EBADF: -9, EBADFD: -77, EFAULT: -14, ENXIO: -6 };
+const E = {
+  EINVAL: -22,
+  EBUSY: -16,
+  EPERM: -1,
+  ENODEV: -19,
+  EBADF: -9,
+  EBADFD: -77,
+  EFAULT: -14,
+  ENXIO: -6,
+};
 
 Deno.test(`VFIO ioctl numbers: _IO on ppc64le carries 0x20000000 (VFIO_GET_API_VERSION = 0x20003B64), generic 0x3B64 (${S} §3.2, §3.3)`, () => {
   assert.equal(ioctlNumber(VFIO_GET_API_VERSION, "ppc64le"), 0x20003B64);
@@ -85,7 +97,10 @@ Deno.test(`GET_STATUS: argsz < 8 → EINVAL; VIABLE, then CONTAINER_SET|VIABLE (
 
 Deno.test(`SET_CONTAINER: group with a device bound to a host driver is not viable → EPERM (${S} §3.5; iommu_group_claim_dma_owner)`, () => {
   const p = boot("seed", { guest: false });
-  vfioPlatformAddGroup(p.k, 6, [{ bdf: "0001:06:00.0", driver: "vfio-pci" }, { bdf: "0001:06:00.1", driver: "e1000e" }]);
+  vfioPlatformAddGroup(p.k, 6, [{ bdf: "0001:06:00.0", driver: "vfio-pci" }, {
+    bdf: "0001:06:00.1",
+    driver: "e1000e",
+  }]);
   const g = p.vmm.open("/dev/vfio/6");
   assert.equal(p.ioctl(g, VFIO_GROUP_GET_STATUS, {}).out.flags, 0n);
   const c = p.vmm.open("/dev/vfio/vfio");
@@ -111,7 +126,9 @@ Deno.test(`UNSET_CONTAINER: not in a container → EINVAL; device fd open → EB
   const t = withGroup();
   const g = fdOf(t, "group12");
   assert.equal(t.ioctl(g, VFIO_GROUP_UNSET_CONTAINER).ret, E.EBUSY);
-  for (const d of (t.vmm.objects.get("group12")!.impl as { devices: { fd: number }[] }).devices) t.vmm.close(d.fd);
+  for (const d of (t.vmm.objects.get("group12")!.impl as { devices: { fd: number }[] }).devices) {
+    t.vmm.close(d.fd);
+  }
   assert.equal(t.ioctl(g, VFIO_GROUP_UNSET_CONTAINER).ret, 0);
   assert.equal(t.ioctl(g, VFIO_GROUP_UNSET_CONTAINER).ret, E.EINVAL);
 });
@@ -119,7 +136,9 @@ Deno.test(`UNSET_CONTAINER: not in a container → EINVAL; device fd open → EB
 Deno.test(`UNSET_CONTAINER of the last group releases the backend: container back to initial state (${S} §3.5)`, () => {
   const t = withGroup();
   const g = fdOf(t, "group12"), c = fdOf(t, "c0");
-  for (const d of (t.vmm.objects.get("group12")!.impl as { devices: { fd: number }[] }).devices) t.vmm.close(d.fd);
+  for (const d of (t.vmm.objects.get("group12")!.impl as { devices: { fd: number }[] }).devices) {
+    t.vmm.close(d.fd);
+  }
   assert.equal(t.ioctl(g, VFIO_GROUP_UNSET_CONTAINER).ret, 0);
   // No backend any more: backend ioctls get the core's EINVAL, and SET_IOMMU needs a group again.
   assert.equal(t.ioctl(c, VFIO_IOMMU_SPAPR_TCE_GET_INFO, {}).ret, E.EINVAL);

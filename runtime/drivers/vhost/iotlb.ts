@@ -65,13 +65,27 @@ export class VhostIotlb {
    * vhost_iotlb_add_range_ctx: EINVAL when last < start; ENOMEM when full
    * (unless RETIRE). Overlaps are allowed here — callers check.
    */
-  addRange(start: bigint, last: bigint, addr: bigint, perm: number, extra: Partial<IotlbMap> = {}): IotlbMap {
+  addRange(
+    start: bigint,
+    last: bigint,
+    addr: bigint,
+    perm: number,
+    extra: Partial<IotlbMap> = {},
+  ): IotlbMap {
     if (last < start) throw new Errno(EINVAL, "vhost_iotlb_add_range: last < start");
     if (this.limit && this.maps.length >= this.limit) {
       if (this.flags & VHOST_IOTLB_FLAG_RETIRE) this.maps.shift();
       else throw new Errno(ENOMEM, `IOTLB full (${this.limit} entries)`);
     }
-    const m: IotlbMap = { start: toNum(start), last: toNum(last), addr: toNum(addr), perm, startB: start, lastB: last, ...extra };
+    const m: IotlbMap = {
+      start: toNum(start),
+      last: toNum(last),
+      addr: toNum(addr),
+      perm,
+      startB: start,
+      lastB: last,
+      ...extra,
+    };
     let i = this.maps.length;
     while (i > 0 && this.maps[i - 1]!.start > m.start) i--;
     this.maps.splice(i, 0, m);

@@ -43,7 +43,14 @@ export interface Booted {
 /** Boot a host; `guest` adds vm1 and attaches the device to it (full bring-up). */
 export function boot(
   profile: Profile,
-  o: { guest?: boolean; open?: boolean; arch?: "x86_64" | "arm64" | "ppc64le"; useVa?: boolean; props?: [string, Value[]][]; memory?: bigint } = {},
+  o: {
+    guest?: boolean;
+    open?: boolean;
+    arch?: "x86_64" | "arm64" | "ppc64le";
+    useVa?: boolean;
+    props?: [string, Value[]][];
+    memory?: bigint;
+  } = {},
 ): Booted {
   const props = new Map<string, Value[]>([["arch", [o.arch ?? "x86_64"]], ["kernel", [profile]]]);
   if (o.useVa !== undefined) props.set("vdpa-sim-use-va", [o.useVa]);
@@ -51,15 +58,28 @@ export function boot(
   const vmm = new Vmm(k);
   const dprops = new Map<string, Value[]>([["mac", ["52:54:00:12:34:56"]], ...(o.props ?? [])]);
   if (o.guest) {
-    decls.get("guest")!.instantiate(vmm, { keyword: "guest", name: "vm1", props: new Map([["memory", [o.memory ?? 64n << 20n]]]) });
+    decls.get("guest")!.instantiate(vmm, {
+      keyword: "guest",
+      name: "vm1",
+      props: new Map([["memory", [o.memory ?? 64n << 20n]]]),
+    });
     dprops.set("guest", ["vm1"]);
   }
-  decls.get("device:vdpa-net")!.instantiate(vmm, { keyword: "device", name: "net0", type: "vdpa-net", props: dprops });
+  decls.get("device:vdpa-net")!.instantiate(vmm, {
+    keyword: "device",
+    name: "net0",
+    type: "vdpa-net",
+    props: dprops,
+  });
   const dev = vmm.objects.get("net0")!.impl as VdpaNetDev;
   const v = [...vhostVdpaDevices(k).values()][0]!;
   const fd = o.guest ? dev.fd! : o.open === false ? -1 : vmm.open(v.path);
   const t: Booted = {
-    k, vmm, dev, v, fd,
+    k,
+    vmm,
+    dev,
+    v,
+    fd,
     io: (def, input) => vmm.ioctl(t.fd, def, input).ret,
     get: (def, input) => {
       const r = vmm.ioctl(t.fd, def, input);

@@ -20,12 +20,22 @@
  * ```
  * @module
  */
-import { EBUSY, EFAULT, EINVAL, EIO, ENOIOCTLCMD, ENOTSUPP, ENOTTY, EOPNOTSUPP, EEXIST } from "../../include/uapi/asm-generic/errno.ts";
+import {
+  EBUSY,
+  EEXIST,
+  EFAULT,
+  EINVAL,
+  EIO,
+  ENOIOCTLCMD,
+  ENOTSUPP,
+  ENOTTY,
+  EOPNOTSUPP,
+} from "../../include/uapi/asm-generic/errno.ts";
 import { bitMask, VIRTIO_CONFIG_S, VIRTIO_F } from "../../include/uapi/linux/virtio_config.ts";
 import { VIRTIO_NET_F } from "../../include/uapi/linux/virtio_net.ts";
 import * as V from "../../include/uapi/linux/vhost.ts";
 import { VHOST_BACKEND_F, VHOST_IOTLB } from "../../include/uapi/linux/vhost_types.ts";
-import { eventfdCtxFdget, isEventfd, type EventfdCtx } from "../../fs/eventfd.ts";
+import { type EventfdCtx, eventfdCtxFdget, isEventfd } from "../../fs/eventfd.ts";
 import { Errno } from "../../kernel/errno.ts";
 import type { File, FileOperations } from "../../kernel/file.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
@@ -35,13 +45,13 @@ import { VDPA_RESET_F_CLEAN_MAP, type VdpaDevice, vdpaRegisterDriver } from "../
 import { VhostIotlb } from "./iotlb.ts";
 import {
   nr,
-  VhostDev,
-  type VhostIotlbMsg,
   vhostBackendHasFeature,
   vhostChrWrite,
+  VhostDev,
   vhostDevCheckOwner,
   vhostDevCleanup,
   vhostDevIoctl,
+  type VhostIotlbMsg,
   vhostSetBackendFeatures,
   vhostVringIoctl,
   vringIndex,
@@ -56,20 +66,38 @@ const U64_MAX = (1n << 64n) - 1n;
 
 /** The seed's VHOST_VDPA_FEATURES (generic allowlist). */
 export const VHOST_VDPA_FEATURES = bitMask(F, [
-  "VIRTIO_F_NOTIFY_ON_EMPTY", "VIRTIO_F_ANY_LAYOUT", "VIRTIO_F_VERSION_1", "VIRTIO_F_IOMMU_PLATFORM",
-  "VIRTIO_F_RING_PACKED", "VIRTIO_F_ORDER_PLATFORM", "VIRTIO_RING_F_INDIRECT_DESC", "VIRTIO_RING_F_EVENT_IDX",
+  "VIRTIO_F_NOTIFY_ON_EMPTY",
+  "VIRTIO_F_ANY_LAYOUT",
+  "VIRTIO_F_VERSION_1",
+  "VIRTIO_F_IOMMU_PLATFORM",
+  "VIRTIO_F_RING_PACKED",
+  "VIRTIO_F_ORDER_PLATFORM",
+  "VIRTIO_RING_F_INDIRECT_DESC",
+  "VIRTIO_RING_F_EVENT_IDX",
 ]);
 /** The seed's VHOST_VDPA_NET_FEATURES (the only per-type allowlist). */
 export const VHOST_VDPA_NET_FEATURES = VHOST_VDPA_FEATURES | bitMask(F, [
-  "VIRTIO_NET_F_CSUM", "VIRTIO_NET_F_GUEST_CSUM", "VIRTIO_NET_F_MTU", "VIRTIO_NET_F_MAC", "VIRTIO_NET_F_GUEST_TSO4",
-  "VIRTIO_NET_F_GUEST_TSO6", "VIRTIO_NET_F_GUEST_ECN", "VIRTIO_NET_F_GUEST_UFO", "VIRTIO_NET_F_HOST_TSO4",
-  "VIRTIO_NET_F_HOST_TSO6", "VIRTIO_NET_F_HOST_ECN", "VIRTIO_NET_F_HOST_UFO", "VIRTIO_NET_F_MRG_RXBUF",
-  "VIRTIO_NET_F_STATUS", "VIRTIO_NET_F_SPEED_DUPLEX",
+  "VIRTIO_NET_F_CSUM",
+  "VIRTIO_NET_F_GUEST_CSUM",
+  "VIRTIO_NET_F_MTU",
+  "VIRTIO_NET_F_MAC",
+  "VIRTIO_NET_F_GUEST_TSO4",
+  "VIRTIO_NET_F_GUEST_TSO6",
+  "VIRTIO_NET_F_GUEST_ECN",
+  "VIRTIO_NET_F_GUEST_UFO",
+  "VIRTIO_NET_F_HOST_TSO4",
+  "VIRTIO_NET_F_HOST_TSO6",
+  "VIRTIO_NET_F_HOST_ECN",
+  "VIRTIO_NET_F_HOST_UFO",
+  "VIRTIO_NET_F_MRG_RXBUF",
+  "VIRTIO_NET_F_STATUS",
+  "VIRTIO_NET_F_SPEED_DUPLEX",
 ]);
 /** The seed fixes the number of vqs: "only network backend w/o multiqueue". */
 export const VHOST_VDPA_VQ_MAX = 2;
 /** VHOST_VDPA_BACKEND_FEATURES (mainline): MSG_V2 | BATCH | ASID. */
-export const VHOST_VDPA_BACKEND_FEATURES = B("VHOST_BACKEND_F_IOTLB_MSG_V2") | B("VHOST_BACKEND_F_IOTLB_BATCH") |
+export const VHOST_VDPA_BACKEND_FEATURES = B("VHOST_BACKEND_F_IOTLB_MSG_V2") |
+  B("VHOST_BACKEND_F_IOTLB_BATCH") |
   B("VHOST_BACKEND_F_IOTLB_ASID");
 
 /**
@@ -135,7 +163,9 @@ export class VhostVdpa {
     d.vqs.forEach((vq, i) => {
       vq.handleKick = () => this.vdpa.config.kick_vq(i); // handle_vq_kick
     });
-    if (this.profile === "mainline") d.msgHandler = (k, asid, msg) => this.#processIotlbMsg(k, asid, msg);
+    if (this.profile === "mainline") {
+      d.msgHandler = (k, asid, msg) => this.#processIotlbMsg(k, asid, msg);
+    }
     return d;
   }
 
@@ -147,7 +177,10 @@ export class VhostVdpa {
       return 0;
     }
     this.inBatch = false;
-    const persist = vhostBackendHasFeature(this.dev.vqs[0], VHOST_BACKEND_F.VHOST_BACKEND_F_IOTLB_PERSIST!);
+    const persist = vhostBackendHasFeature(
+      this.dev.vqs[0],
+      VHOST_BACKEND_F.VHOST_BACKEND_F_IOTLB_PERSIST!,
+    );
     return ops.reset(persist ? 0 : VDPA_RESET_F_CLEAN_MAP);
   }
 
@@ -166,13 +199,20 @@ export class VhostVdpa {
   #processIotlbMsg(k: Kernel, asid: number, msg: VhostIotlbMsg): void {
     vhostDevCheckOwner(k, this.dev);
     const T = VHOST_IOTLB;
-    const typeName = Object.entries(T).find(([, v]) => Number(v) === msg.type)?.[0] ?? `type ${msg.type}`;
+    const typeName = Object.entries(T).find(([, v]) => Number(v) === msg.type)?.[0] ??
+      `type ${msg.type}`;
     this.bump(`iotlb ${typeName.replace("VHOST_IOTLB_", "")}`);
-    const alloc = msg.type === Number(T.VHOST_IOTLB_UPDATE) || msg.type === Number(T.VHOST_IOTLB_BATCH_BEGIN);
+    const alloc = msg.type === Number(T.VHOST_IOTLB_UPDATE) ||
+      msg.type === Number(T.VHOST_IOTLB_BATCH_BEGIN);
     const iotlb = this.#asFor(asid, alloc);
     if (alloc && !iotlb) throw new Errno(EINVAL, `asid ${asid} ≥ nas ${this.vdpa.nas}`);
     if ((this.inBatch && this.batchAsid !== asid) || !iotlb) {
-      throw new Errno(EINVAL, this.inBatch && this.batchAsid !== asid ? `asid ${asid} differs from the batch's ${this.batchAsid}` : `no address space ${asid}`);
+      throw new Errno(
+        EINVAL,
+        this.inBatch && this.batchAsid !== asid
+          ? `asid ${asid} differs from the batch's ${this.batchAsid}`
+          : `no address space ${asid}`,
+      );
     }
     const ops = this.vdpa.config;
     switch (msg.type) {
@@ -197,17 +237,33 @@ export class VhostVdpa {
 
   #iotlbUpdate(k: Kernel, asid: number, iotlb: VhostIotlb, m: VhostIotlbMsg): void {
     const last = m.iova + m.size - 1n;
-    if (m.iova < this.range.first || m.size === 0n || m.iova > U64_MAX - m.size + 1n || last > this.range.last) {
+    if (
+      m.iova < this.range.first || m.size === 0n || m.iova > U64_MAX - m.size + 1n ||
+      last > this.range.last
+    ) {
       throw new Errno(EINVAL, "UPDATE outside the IOVA range, empty or overflowing");
     }
     const hit = iotlb.first(m.iova, last);
-    if (hit) throw new Errno(EEXIST, `overlaps the map at 0x${hit.startB.toString(16)}..0x${hit.lastB.toString(16)}`);
+    if (hit) {
+      throw new Errno(
+        EEXIST,
+        `overlaps the map at 0x${hit.startB.toString(16)}..0x${hit.lastB.toString(16)}`,
+      );
+    }
     if (this.vdpa.use_va) this.#vaMap(k, asid, iotlb, m);
     else this.#paMap(k, asid, iotlb, m);
   }
 
   /** vhost_vdpa_map: record, then program the device (set_map unless batching). */
-  #map(asid: number, iotlb: VhostIotlb, iova: bigint, size: bigint, addr: bigint, perm: number, extra: Parameters<VhostIotlb["addRange"]>[4]): void {
+  #map(
+    asid: number,
+    iotlb: VhostIotlb,
+    iova: bigint,
+    size: bigint,
+    addr: bigint,
+    perm: number,
+    extra: Parameters<VhostIotlb["addRange"]>[4],
+  ): void {
     iotlb.addRange(iova, iova + size - 1n, addr, perm, extra);
     const ops = this.vdpa.config;
     if (ops.set_map && !this.inBatch) {
@@ -241,8 +297,12 @@ export class VhostVdpa {
       if (shared) this.#map(asid, iotlb, iova, mapSize, ua, m.perm, { mm });
       else {
         this.skipped.push({
-          iova, size: mapSize, uaddr: ua,
-          why: `${vma.name}: ${vma.flags & MAP_ANONYMOUS ? "anonymous" : "file"} ${vma.flags & MAP_SHARED ? "device" : "private"} VMA — vhost_vdpa_va_map maps only shared file-backed memory`,
+          iova,
+          size: mapSize,
+          uaddr: ua,
+          why: `${vma.name}: ${vma.flags & MAP_ANONYMOUS ? "anonymous" : "file"} ${
+            vma.flags & MAP_SHARED ? "device" : "private"
+          } VMA — vhost_vdpa_va_map maps only shared file-backed memory`,
         });
       }
       size -= mapSize;
@@ -274,7 +334,9 @@ export class VhostVdpa {
       let j = i + 1;
       while (j < pas.length && pas[j] === pas[j - 1]! + ps) j++;
       const runStart = i === 0 ? pas[0]! + off : pas[i]!;
-      const runBytes = BigInt(Math.min((j - i) * ps - (i === 0 ? off : 0), Number(m.iova + m.size - iova)));
+      const runBytes = BigInt(
+        Math.min((j - i) * ps - (i === 0 ? off : 0), Number(m.iova + m.size - iova)),
+      );
       this.#map(asid, iotlb, iova, runBytes, BigInt(runStart), m.perm, { pinned: pas.slice(i, j) });
       iova += runBytes;
       i = j;
@@ -284,7 +346,9 @@ export class VhostVdpa {
   /** Free every map (vhost_vdpa_cleanup / iotlb free). */
   cleanupMaps(): void {
     const mm = this.dev.owner?.mm;
-    for (const t of this.as.values()) for (const m of t.maps) if (m.pinned && mm) mm.unpin(m.pinned);
+    for (const t of this.as.values()) {
+      for (const m of t.maps) if (m.pinned && mm) mm.unpin(m.pinned);
+    }
     this.as.clear();
     this.skipped = [];
   }
@@ -293,7 +357,9 @@ export class VhostVdpa {
 
   ioctl(cmd: number, arg: bigint): number {
     const k = this.kernel;
-    const r = this.profile === "seed" ? this.#ioctlSeed(k, cmd, arg) : this.#ioctlMainline(k, cmd, arg);
+    const r = this.profile === "seed"
+      ? this.#ioctlSeed(k, cmd, arg)
+      : this.#ioctlMainline(k, cmd, arg);
     // vfs_ioctl: a final ENOIOCTLCMD reaches userspace as ENOTTY.
     if (r === -ENOIOCTLCMD) throw new Errno(ENOTTY, "no handler (ENOIOCTLCMD)");
     return r;
@@ -324,7 +390,12 @@ export class VhostVdpa {
     const status = this.kernel.current.mm.read(Number(arg), 1)[0]!;
     const old = ops.get_status();
     if (status !== 0 && (old & ~status) !== 0) {
-      throw new Errno(EINVAL, `status 0x${status.toString(16)} drops bits of 0x${old.toString(16)} (only 0 may remove bits)`);
+      throw new Errno(
+        EINVAL,
+        `status 0x${status.toString(16)} drops bits of 0x${
+          old.toString(16)
+        } (only 0 may remove bits)`,
+      );
     }
     if (this.profile === "seed") ops.set_status(status);
     else if (status === 0) {
@@ -346,8 +417,15 @@ export class VhostVdpa {
     const size = this.#configSize();
     // vhost_vdpa_config_validate; its E2BIG is turned into EINVAL by both callers.
     if (len === 0) throw new Errno(EINVAL, "len is 0");
-    if (this.profile === "mainline" && off > size) throw new Errno(EINVAL, `off ${off} > config size ${size}`);
-    if (len > size - off) throw new Errno(EINVAL, `len ${len} > size ${size} − off ${off} (E2BIG from the validator, reported as EINVAL)`);
+    if (this.profile === "mainline" && off > size) {
+      throw new Errno(EINVAL, `off ${off} > config size ${size}`);
+    }
+    if (len > size - off) {
+      throw new Errno(
+        EINVAL,
+        `len ${len} > size ${size} − off ${off} (E2BIG from the validator, reported as EINVAL)`,
+      );
+    }
     if (set) {
       this.vdpa.config.set_config(off, mm.read(Number(arg) + 8, len));
       return 0;
@@ -360,10 +438,15 @@ export class VhostVdpa {
 
   #setFeatures(arg: bigint): number {
     const ops = this.vdpa.config;
-    if (ops.get_status() & FEATURES_OK) throw new Errno(EBUSY, "features already negotiated (FEATURES_OK)");
+    if (ops.get_status() & FEATURES_OK) {
+      throw new Errno(EBUSY, "features already negotiated (FEATURES_OK)");
+    }
     const f = this.#getU64(arg);
     if (this.profile === "seed" && f & ~this.#allowlist()) {
-      throw new Errno(EINVAL, `bits 0x${(f & ~this.#allowlist()).toString(16)} outside the seed's allowlist`);
+      throw new Errno(
+        EINVAL,
+        `bits 0x${(f & ~this.#allowlist()).toString(16)} outside the seed's allowlist`,
+      );
     }
     if (ops.set_driver_features(f)) throw new Errno(EINVAL, "the device refused the features");
     if (this.profile === "mainline") {
@@ -414,16 +497,28 @@ export class VhostVdpa {
     const v = this.vdpa;
     if (cmd === nr(k, V.VHOST_SET_BACKEND_FEATURES)) {
       const f = this.#getU64(arg);
-      const known = VHOST_VDPA_BACKEND_FEATURES | B("VHOST_BACKEND_F_DESC_ASID") | B("VHOST_BACKEND_F_IOTLB_PERSIST") |
-        B("VHOST_BACKEND_F_SUSPEND") | B("VHOST_BACKEND_F_RESUME") | B("VHOST_BACKEND_F_ENABLE_AFTER_DRIVER_OK");
-      if (f & ~known) throw new Errno(EOPNOTSUPP, `unknown backend features 0x${(f & ~known).toString(16)}`);
-      if (f & B("VHOST_BACKEND_F_SUSPEND") && !ops.suspend) throw new Errno(EOPNOTSUPP, "the device cannot suspend");
-      if (f & B("VHOST_BACKEND_F_RESUME") && !ops.resume) throw new Errno(EOPNOTSUPP, "the device cannot resume");
+      const known = VHOST_VDPA_BACKEND_FEATURES | B("VHOST_BACKEND_F_DESC_ASID") |
+        B("VHOST_BACKEND_F_IOTLB_PERSIST") |
+        B("VHOST_BACKEND_F_SUSPEND") | B("VHOST_BACKEND_F_RESUME") |
+        B("VHOST_BACKEND_F_ENABLE_AFTER_DRIVER_OK");
+      if (f & ~known) {
+        throw new Errno(EOPNOTSUPP, `unknown backend features 0x${(f & ~known).toString(16)}`);
+      }
+      if (f & B("VHOST_BACKEND_F_SUSPEND") && !ops.suspend) {
+        throw new Errno(EOPNOTSUPP, "the device cannot suspend");
+      }
+      if (f & B("VHOST_BACKEND_F_RESUME") && !ops.resume) {
+        throw new Errno(EOPNOTSUPP, "the device cannot resume");
+      }
       if (f & B("VHOST_BACKEND_F_DESC_ASID") && !(f & B("VHOST_BACKEND_F_IOTLB_ASID"))) {
         throw new Errno(EINVAL, "DESC_ASID needs IOTLB_ASID");
       }
-      if (f & B("VHOST_BACKEND_F_DESC_ASID")) throw new Errno(EOPNOTSUPP, "the device has no descriptor groups");
-      if (f & B("VHOST_BACKEND_F_IOTLB_PERSIST") && !ops.reset_map) throw new Errno(EOPNOTSUPP, "the device has no reset_map");
+      if (f & B("VHOST_BACKEND_F_DESC_ASID")) {
+        throw new Errno(EOPNOTSUPP, "the device has no descriptor groups");
+      }
+      if (f & B("VHOST_BACKEND_F_IOTLB_PERSIST") && !ops.reset_map) {
+        throw new Errno(EOPNOTSUPP, "the device has no reset_map");
+      }
       vhostSetBackendFeatures(this.dev, f);
       return 0;
     }
@@ -518,7 +613,10 @@ export class VhostVdpa {
         throw new Errno(EBUSY, "seed: vring ioctls only between FEATURES_OK and DRIVER_OK");
       }
       if (cmd === nr(k, V.VHOST_VDPA_SET_VRING_ENABLE)) {
-        ops.set_vq_ready(idx, new DataView(mm.read(Number(arg), 8).buffer).getUint32(4, true) !== 0);
+        ops.set_vq_ready(
+          idx,
+          new DataView(mm.read(Number(arg), 8).buffer).getUint32(4, true) !== 0,
+        );
         return 0;
       }
       if (ops.get_vq_ready(idx)) throw new Errno(EBUSY, `seed: vq ${idx} is ready (enabled)`);
@@ -526,7 +624,10 @@ export class VhostVdpa {
     } else {
       switch (cmd) {
         case nr(k, V.VHOST_VDPA_SET_VRING_ENABLE):
-          ops.set_vq_ready(idx, new DataView(mm.read(Number(arg), 8).buffer).getUint32(4, true) !== 0);
+          ops.set_vq_ready(
+            idx,
+            new DataView(mm.read(Number(arg), 8).buffer).getUint32(4, true) !== 0,
+          );
           return 0;
         case nr(k, V.VHOST_VDPA_GET_VRING_GROUP): {
           if (!ops.get_vq_group) throw new Errno(EOPNOTSUPP, "no get_vq_group op");
@@ -543,7 +644,9 @@ export class VhostVdpa {
           return ops.set_group_asid(idx, num);
         }
         case nr(k, V.VHOST_VDPA_GET_VRING_SIZE):
-          if (!ops.get_vq_size) throw new Errno(EOPNOTSUPP, "no get_vq_size op (batch-mapping simulator)");
+          if (!ops.get_vq_size) {
+            throw new Errno(EOPNOTSUPP, "no get_vq_size op (batch-mapping simulator)");
+          }
           return this.#putState(arg, idx, ops.get_vq_size(idx));
         case nr(k, V.VHOST_GET_VRING_BASE):
           vq.lastAvailIdx = ops.get_vq_state(idx);
@@ -554,13 +657,18 @@ export class VhostVdpa {
     if (r) return r;
     const gate = () => {
       if (this.profile === "mainline" && ops.get_status() & DRIVER_OK && !this.suspended) {
-        throw new Errno(EINVAL, "DRIVER_OK is set and the device is not suspended (stored by the core, not pushed)");
+        throw new Errno(
+          EINVAL,
+          "DRIVER_OK is set and the device is not suspended (stored by the core, not pushed)",
+        );
       }
     };
     switch (cmd) {
       case nr(k, V.VHOST_SET_VRING_ADDR):
         gate();
-        if (ops.set_vq_address(idx, vq.desc, vq.avail, vq.used)) throw new Errno(EINVAL, "set_vq_address failed");
+        if (ops.set_vq_address(idx, vq.desc, vq.avail, vq.used)) {
+          throw new Errno(EINVAL, "set_vq_address failed");
+        }
         break;
       case nr(k, V.VHOST_SET_VRING_BASE):
         gate();
@@ -607,7 +715,9 @@ const fops: FileOperations = {
   mmap(file, vma, pgoff) {
     // vhost_vdpa_mmap (doorbell): one page, shared, not readable, pgoff ≤ 65535.
     const v = file.private_data as VhostVdpa;
-    if (vma.end - vma.start !== v.kernel.config.pageSize) throw new Errno(EINVAL, "doorbell mmap must be one page");
+    if (vma.end - vma.start !== v.kernel.config.pageSize) {
+      throw new Errno(EINVAL, "doorbell mmap must be one page");
+    }
     if (!(vma.flags & MAP_SHARED)) throw new Errno(EINVAL, "doorbell mmap must be MAP_SHARED");
     if (vma.prot & PROT_READ) throw new Errno(EINVAL, "doorbell mmap must not be readable");
     if (pgoff > 65535) throw new Errno(EINVAL, "pgoff > 65535");
@@ -646,7 +756,9 @@ vdpaRegisterDriver({
     const v = new VhostVdpa(k, vdpa, all.size);
     vdpa.driverData = v;
     all.set(v.path, v);
-    if (v.profile === "mainline" && vdpa.config.get_iova_range) v.range = vdpa.config.get_iova_range();
+    if (v.profile === "mainline" && vdpa.config.get_iova_range) {
+      v.range = vdpa.config.get_iova_range();
+    }
     k.registerChrdev(v.path, {
       fops: v.profile === "seed" ? seedFops : fops,
       open(file: File) {

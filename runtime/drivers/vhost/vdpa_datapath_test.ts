@@ -24,43 +24,138 @@ function shared(t: ReturnType<typeof boot>, len: number): number {
 Deno.test("seed: write() on vhost-vdpa → EINVAL: the seed has no IOTLB messages (seed fops; vfs_write)", () => {
   const t = boot("seed");
   t.io(V.VHOST_SET_OWNER);
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: UPDATE, iova: 0n, size: 4096n, uaddr: 0x10000n, perm: 3 }), E("EINVAL"));
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, {
+      type: UPDATE,
+      iova: 0n,
+      size: 4096n,
+      uaddr: 0x10000n,
+      perm: 3,
+    }),
+    E("EINVAL"),
+  );
 });
 
 Deno.test("mainline: IOTLB write without owner → EFAULT (handler EPERM reported as EFAULT; vhost_chr_write_iter)", () => {
   const t = boot("mainline");
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: UPDATE, iova: 0n, size: 4096n, uaddr: 0x10000n, perm: 3 }), E("EFAULT"));
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, {
+      type: UPDATE,
+      iova: 0n,
+      size: 4096n,
+      uaddr: 0x10000n,
+      perm: 3,
+    }),
+    E("EFAULT"),
+  );
 });
 
 Deno.test("mainline: UPDATE → 72; an overlapping UPDATE is EEXIST in the handler, EFAULT for write() (vhost_vdpa_process_iotlb_update)", () => {
   const t = boot("mainline");
   t.io(V.VHOST_SET_OWNER);
   const a = shared(t, 0x4000);
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: UPDATE, iova: 0x1000n, size: 0x2000n, uaddr: BigInt(a), perm: 3 }), 72);
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: UPDATE, iova: 0x2000n, size: 0x1000n, uaddr: BigInt(a), perm: 3 }), E("EFAULT"));
-  assert.throws(() => t.v.dev.msgHandler!(t.k, 0, { type: UPDATE, iova: 0x2000n, size: 0x1000n, uaddr: BigInt(a), perm: 3 }), (e: { errno: number }) => e.errno === ERRNO.EEXIST);
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: INVALIDATE, iova: 0x1000n, size: 0x2000n, uaddr: 0n, perm: 0 }), 72);
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, {
+      type: UPDATE,
+      iova: 0x1000n,
+      size: 0x2000n,
+      uaddr: BigInt(a),
+      perm: 3,
+    }),
+    72,
+  );
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, {
+      type: UPDATE,
+      iova: 0x2000n,
+      size: 0x1000n,
+      uaddr: BigInt(a),
+      perm: 3,
+    }),
+    E("EFAULT"),
+  );
+  assert.throws(
+    () =>
+      t.v.dev.msgHandler!(t.k, 0, {
+        type: UPDATE,
+        iova: 0x2000n,
+        size: 0x1000n,
+        uaddr: BigInt(a),
+        perm: 3,
+      }),
+    (e: { errno: number }) => e.errno === ERRNO.EEXIST,
+  );
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, {
+      type: INVALIDATE,
+      iova: 0x1000n,
+      size: 0x2000n,
+      uaddr: 0n,
+      perm: 0,
+    }),
+    72,
+  );
   assert.equal(t.v.as.get(0)!.nmaps, 0);
 });
 
 Deno.test("mainline: short write, unknown envelope, UPDATE of size 0 → EINVAL; MISS from userspace or asid ≥ nas → EFAULT (vhost_chr_write_iter)", () => {
   const t = boot("mainline");
   t.io(V.VHOST_SET_OWNER);
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: UPDATE, iova: 0n, size: 4096n, uaddr: 0n, perm: 3 }, 39), E("EINVAL"));
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: UPDATE, iova: 0n, size: 0n, uaddr: 0n, perm: 3 }), E("EINVAL"));
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: MISS, iova: 0n, size: 1n, uaddr: 0n, perm: 3 }), E("EFAULT"));
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, {
+      type: UPDATE,
+      iova: 0n,
+      size: 4096n,
+      uaddr: 0n,
+      perm: 3,
+    }, 39),
+    E("EINVAL"),
+  );
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: UPDATE, iova: 0n, size: 0n, uaddr: 0n, perm: 3 }),
+    E("EINVAL"),
+  );
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: MISS, iova: 0n, size: 1n, uaddr: 0n, perm: 3 }),
+    E("EFAULT"),
+  );
   t.io(V.VHOST_SET_BACKEND_FEATURES, 0b1110); // MSG_V2 | BATCH | ASID: the asid field counts
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: BEGIN, iova: 0n, size: 0n, uaddr: 0n, perm: 0, asid: 2 }), E("EFAULT"));
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, {
+      type: BEGIN,
+      iova: 0n,
+      size: 0n,
+      uaddr: 0n,
+      perm: 0,
+      asid: 2,
+    }),
+    E("EFAULT"),
+  );
 });
 
 Deno.test("mainline: in a batch, maps reach the device only at BATCH_END (set_map once; vhost_vdpa_process_iotlb_msg)", () => {
   const t = boot("mainline", { useVa: false });
   t.io(V.VHOST_SET_OWNER);
   const a = t.vmm.mmapAnon(0x4000);
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: BEGIN, iova: 0n, size: 0n, uaddr: 0n, perm: 0 }), 72);
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: UPDATE, iova: 0n, size: 0x4000n, uaddr: BigInt(a), perm: 3 }), 72);
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: BEGIN, iova: 0n, size: 0n, uaddr: 0n, perm: 0 }),
+    72,
+  );
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, {
+      type: UPDATE,
+      iova: 0n,
+      size: 0x4000n,
+      uaddr: BigInt(a),
+      perm: 3,
+    }),
+    72,
+  );
   assert.equal(t.dev.sim.iommu[0]!.maps[0]!.note, "passthrough", "still the identity map");
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: END, iova: 0n, size: 0n, uaddr: 0n, perm: 0 }), 72);
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: END, iova: 0n, size: 0n, uaddr: 0n, perm: 0 }),
+    72,
+  );
   assert.ok(t.dev.sim.iommu[0]!.maps.length >= 1);
   assert.equal(t.dev.sim.iommu[0]!.maps[0]!.note, undefined);
 });
@@ -69,7 +164,16 @@ Deno.test("mainline VA mode: an UPDATE over anonymous private memory succeeds bu
   const t = boot("mainline");
   t.io(V.VHOST_SET_OWNER);
   const a = t.vmm.mmapAnon(0x4000);
-  assert.equal(writeIotlbMsg(t.k, t.vmm.proc, t.fd, { type: UPDATE, iova: 0n, size: 0x4000n, uaddr: BigInt(a), perm: 3 }), 72);
+  assert.equal(
+    writeIotlbMsg(t.k, t.vmm.proc, t.fd, {
+      type: UPDATE,
+      iova: 0n,
+      size: 0x4000n,
+      uaddr: BigInt(a),
+      perm: 3,
+    }),
+    72,
+  );
   assert.equal(t.v.as.get(0)!.nmaps, 0);
   assert.equal(t.v.skipped.length, 1);
 });
@@ -152,7 +256,10 @@ Deno.test("mainline default VA mode: guest RAM is anonymous private, so QEMU's U
 });
 
 Deno.test("QEMU's sequence (vhost-vdpa.md §6) fails on the seed at SET_VRING_CALL with EBUSY and runs on mainline", () => {
-  assert.throws(() => boot("seed", { guest: true, props: [["client", ["qemu"]]] }), /SET_VRING_CALL failed: -EBUSY/);
+  assert.throws(
+    () => boot("seed", { guest: true, props: [["client", ["qemu"]]] }),
+    /SET_VRING_CALL failed: -EBUSY/,
+  );
   const t = boot("mainline", { guest: true, useVa: false, props: [["client", ["qemu"]]] });
   assert.equal(t.dev.phase, "running");
 });

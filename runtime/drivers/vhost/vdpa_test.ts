@@ -22,18 +22,41 @@ function negotiated(profile: "seed" | "mainline") {
 
 Deno.test("every VHOST_* ioctl number matches the reference table (vhost-vdpa.md §1; include/uapi/linux/vhost.h)", () => {
   const table: Record<string, number> = {
-    VHOST_GET_FEATURES: 0x8008AF00, VHOST_SET_FEATURES: 0x4008AF00, VHOST_SET_OWNER: 0x0000AF01,
-    VHOST_RESET_OWNER: 0x0000AF02, VHOST_SET_MEM_TABLE: 0x4008AF03, VHOST_SET_LOG_BASE: 0x4008AF04,
-    VHOST_SET_LOG_FD: 0x4004AF07, VHOST_SET_VRING_NUM: 0x4008AF10, VHOST_SET_VRING_ADDR: 0x4028AF11,
-    VHOST_SET_VRING_BASE: 0x4008AF12, VHOST_GET_VRING_BASE: 0xC008AF12, VHOST_SET_VRING_KICK: 0x4008AF20,
-    VHOST_SET_VRING_CALL: 0x4008AF21, VHOST_SET_VRING_ERR: 0x4008AF22, VHOST_SET_BACKEND_FEATURES: 0x4008AF25,
-    VHOST_GET_BACKEND_FEATURES: 0x8008AF26, VHOST_VDPA_GET_DEVICE_ID: 0x8004AF70, VHOST_VDPA_GET_STATUS: 0x8001AF71,
-    VHOST_VDPA_SET_STATUS: 0x4001AF72, VHOST_VDPA_GET_CONFIG: 0x8008AF73, VHOST_VDPA_SET_CONFIG: 0x4008AF74,
-    VHOST_VDPA_SET_VRING_ENABLE: 0x4008AF75, VHOST_VDPA_GET_VRING_NUM: 0x8002AF76, VHOST_VDPA_SET_CONFIG_CALL: 0x4004AF77,
-    VHOST_VDPA_GET_IOVA_RANGE: 0x8010AF78, VHOST_VDPA_GET_CONFIG_SIZE: 0x8004AF79, VHOST_VDPA_GET_AS_NUM: 0x8004AF7A,
-    VHOST_VDPA_GET_VRING_GROUP: 0xC008AF7B, VHOST_VDPA_SET_GROUP_ASID: 0x4008AF7C, VHOST_VDPA_SUSPEND: 0x0000AF7D,
-    VHOST_VDPA_RESUME: 0x0000AF7E, VHOST_VDPA_GET_VRING_DESC_GROUP: 0xC008AF7F, VHOST_VDPA_GET_VQS_COUNT: 0x8004AF80,
-    VHOST_VDPA_GET_GROUP_NUM: 0x8004AF81, VHOST_VDPA_GET_VRING_SIZE: 0xC008AF82,
+    VHOST_GET_FEATURES: 0x8008AF00,
+    VHOST_SET_FEATURES: 0x4008AF00,
+    VHOST_SET_OWNER: 0x0000AF01,
+    VHOST_RESET_OWNER: 0x0000AF02,
+    VHOST_SET_MEM_TABLE: 0x4008AF03,
+    VHOST_SET_LOG_BASE: 0x4008AF04,
+    VHOST_SET_LOG_FD: 0x4004AF07,
+    VHOST_SET_VRING_NUM: 0x4008AF10,
+    VHOST_SET_VRING_ADDR: 0x4028AF11,
+    VHOST_SET_VRING_BASE: 0x4008AF12,
+    VHOST_GET_VRING_BASE: 0xC008AF12,
+    VHOST_SET_VRING_KICK: 0x4008AF20,
+    VHOST_SET_VRING_CALL: 0x4008AF21,
+    VHOST_SET_VRING_ERR: 0x4008AF22,
+    VHOST_SET_BACKEND_FEATURES: 0x4008AF25,
+    VHOST_GET_BACKEND_FEATURES: 0x8008AF26,
+    VHOST_VDPA_GET_DEVICE_ID: 0x8004AF70,
+    VHOST_VDPA_GET_STATUS: 0x8001AF71,
+    VHOST_VDPA_SET_STATUS: 0x4001AF72,
+    VHOST_VDPA_GET_CONFIG: 0x8008AF73,
+    VHOST_VDPA_SET_CONFIG: 0x4008AF74,
+    VHOST_VDPA_SET_VRING_ENABLE: 0x4008AF75,
+    VHOST_VDPA_GET_VRING_NUM: 0x8002AF76,
+    VHOST_VDPA_SET_CONFIG_CALL: 0x4004AF77,
+    VHOST_VDPA_GET_IOVA_RANGE: 0x8010AF78,
+    VHOST_VDPA_GET_CONFIG_SIZE: 0x8004AF79,
+    VHOST_VDPA_GET_AS_NUM: 0x8004AF7A,
+    VHOST_VDPA_GET_VRING_GROUP: 0xC008AF7B,
+    VHOST_VDPA_SET_GROUP_ASID: 0x4008AF7C,
+    VHOST_VDPA_SUSPEND: 0x0000AF7D,
+    VHOST_VDPA_RESUME: 0x0000AF7E,
+    VHOST_VDPA_GET_VRING_DESC_GROUP: 0xC008AF7F,
+    VHOST_VDPA_GET_VQS_COUNT: 0x8004AF80,
+    VHOST_VDPA_GET_GROUP_NUM: 0x8004AF81,
+    VHOST_VDPA_GET_VRING_SIZE: 0xC008AF82,
   };
   assert.equal(V.VHOST_IOCTLS.length, Object.keys(table).length);
   for (const d of V.VHOST_IOCTLS) {
@@ -124,13 +147,22 @@ for (const p of ["seed", "mainline"] as const) {
 
   Deno.test(`${p}: SET_VRING_NUM 0, non-power-of-two or > 0xFFFF → EINVAL (vhost_vring_set_num; vhost-vdpa.md §4.3)`, () => {
     const t = negotiated(p);
-    for (const num of [0n, 3n, 0x10000n, 0x18000n]) assert.equal(t.io(V.VHOST_SET_VRING_NUM, { index: 0n, num }), E("EINVAL"), String(num));
+    for (const num of [0n, 3n, 0x10000n, 0x18000n]) {
+      assert.equal(t.io(V.VHOST_SET_VRING_NUM, { index: 0n, num }), E("EINVAL"), String(num));
+    }
     assert.equal(t.io(V.VHOST_SET_VRING_NUM, { index: 0n, num: 0x8000n }), 0);
   });
 
   Deno.test(`${p}: SET_VRING_ADDR — avail odd or used/log not 4-aligned → EINVAL; unknown flags → EOPNOTSUPP; desc unchecked (vhost_vring_set_addr)`, () => {
     const t = negotiated(p);
-    const a = { index: 0n, flags: 0n, desc_user_addr: 0x1001n, used_user_addr: 0x2000n, avail_user_addr: 0x3000n, log_guest_addr: 0n };
+    const a = {
+      index: 0n,
+      flags: 0n,
+      desc_user_addr: 0x1001n,
+      used_user_addr: 0x2000n,
+      avail_user_addr: 0x3000n,
+      log_guest_addr: 0n,
+    };
     assert.equal(t.io(V.VHOST_SET_VRING_ADDR, { ...a, avail_user_addr: 0x3001n }), E("EINVAL"));
     assert.equal(t.io(V.VHOST_SET_VRING_ADDR, { ...a, used_user_addr: 0x2002n }), E("EINVAL"));
     assert.equal(t.io(V.VHOST_SET_VRING_ADDR, { ...a, log_guest_addr: 2n }), E("EINVAL"));
@@ -161,15 +193,30 @@ for (const p of ["seed", "mainline"] as const) {
     t.io(V.VHOST_SET_OWNER);
     assert.equal(t.io(V.VHOST_SET_MEM_TABLE, { nregions: 0n, padding: 1n }), E("EOPNOTSUPP"));
     assert.equal(t.io(V.VHOST_SET_MEM_TABLE, { nregions: 65n }), E("E2BIG"));
-    assert.equal(t.io(V.VHOST_SET_MEM_TABLE, { nregions: 1n, regions: [{ guest_phys_addr: 0n, memory_size: 0n, userspace_addr: 0x10000n }] }), E("EFAULT"));
-    assert.equal(t.io(V.VHOST_SET_MEM_TABLE, { nregions: 1n, regions: [{ guest_phys_addr: 0n, memory_size: 0x1000n, userspace_addr: 0x10000n }] }), 0);
+    assert.equal(
+      t.io(V.VHOST_SET_MEM_TABLE, {
+        nregions: 1n,
+        regions: [{ guest_phys_addr: 0n, memory_size: 0n, userspace_addr: 0x10000n }],
+      }),
+      E("EFAULT"),
+    );
+    assert.equal(
+      t.io(V.VHOST_SET_MEM_TABLE, {
+        nregions: 1n,
+        regions: [{ guest_phys_addr: 0n, memory_size: 0x1000n, userspace_addr: 0x10000n }],
+      }),
+      0,
+    );
   });
 
   Deno.test(`${p}: VHOST_RESET_OWNER falls through to the vring path: arg 0 → EFAULT (vhost-vdpa.md §4.1 quirk)`, () => {
     const t = boot(p);
     assert.equal(t.io(V.VHOST_RESET_OWNER, 0n), E("EPERM"), "no owner: the core refuses first");
     t.io(V.VHOST_SET_OWNER);
-    assert.equal(t.k.ioctl(t.vmm.proc, t.fd, ioctlNumber(V.VHOST_RESET_OWNER, "x86_64"), 0n), E("EFAULT"));
+    assert.equal(
+      t.k.ioctl(t.vmm.proc, t.fd, ioctlNumber(V.VHOST_RESET_OWNER, "x86_64"), 0n),
+      E("EFAULT"),
+    );
   });
 }
 
@@ -201,13 +248,24 @@ Deno.test("seed: vring ioctls after DRIVER_OK → EBUSY; on a ready vq → EBUSY
 Deno.test("seed: an unknown ioctl with owner and status 0 → EBUSY from the gate, not ENOTTY (seed dispatch order)", () => {
   const t = boot("seed");
   t.io(V.VHOST_SET_OWNER);
-  assert.equal(t.io(V.VHOST_VDPA_GET_VQS_COUNT), E("EBUSY"), "u32 at arg is 0 < nvqs, then the status gate");
+  assert.equal(
+    t.io(V.VHOST_VDPA_GET_VQS_COUNT),
+    E("EBUSY"),
+    "u32 at arg is 0 < nvqs, then the status gate",
+  );
 });
 
 Deno.test("mainline: SET_VRING_ADDR/BASE after DRIVER_OK → EINVAL unless suspended (KNOW gate; vhost-vdpa.md §4.2)", () => {
   const t = negotiated("mainline");
   assert.equal(t.io(V.VHOST_VDPA_SET_STATUS, ACK | DRV | FOK | DOK), 0);
-  const a = { index: 0n, flags: 0n, desc_user_addr: 0x1000n, used_user_addr: 0x2000n, avail_user_addr: 0x3000n, log_guest_addr: 0n };
+  const a = {
+    index: 0n,
+    flags: 0n,
+    desc_user_addr: 0x1000n,
+    used_user_addr: 0x2000n,
+    avail_user_addr: 0x3000n,
+    log_guest_addr: 0n,
+  };
   assert.equal(t.io(V.VHOST_SET_VRING_ADDR, a), E("EINVAL"));
   assert.equal(t.v.dev.vqs[0]!.desc, 0x1000n, "the core stored it before the gate");
   assert.equal(t.io(V.VHOST_SET_VRING_BASE, { index: 0n, num: 5n }), E("EINVAL"));
@@ -217,7 +275,10 @@ Deno.test("mainline: SET_VRING_ADDR/BASE after DRIVER_OK → EINVAL unless suspe
 });
 
 Deno.test("seed: GET_FEATURES is the device's features AND the allowlist; mainline: raw (vhost_vdpa_get_features)", () => {
-  assert.equal(boot("seed").get(V.VHOST_GET_FEATURES), VDPASIM_NET_FEATURES_SEED & VHOST_VDPA_NET_FEATURES);
+  assert.equal(
+    boot("seed").get(V.VHOST_GET_FEATURES),
+    VDPASIM_NET_FEATURES_SEED & VHOST_VDPA_NET_FEATURES,
+  );
   assert.equal(boot("mainline").get(V.VHOST_GET_FEATURES), VDPASIM_NET_FEATURES);
 });
 
@@ -291,5 +352,9 @@ Deno.test("mainline: doorbell mmap — wrong size → EINVAL, readable → EINVA
   assert.equal(t.k.mmap(t.vmm.proc, 0, ps, 3, 1, t.fd, 0), E("EINVAL"));
   assert.equal(t.k.mmap(t.vmm.proc, 0, ps, 2, 1, t.fd, 0), E("ENOTSUPP"));
   const s = boot("seed");
-  assert.equal(s.k.mmap(s.vmm.proc, 0, ps, 2, 1, s.fd, 0), E("ENODEV"), "the seed's fops have no mmap");
+  assert.equal(
+    s.k.mmap(s.vmm.proc, 0, ps, 2, 1, s.fd, 0),
+    E("ENODEV"),
+    "the seed's fops have no mmap",
+  );
 });

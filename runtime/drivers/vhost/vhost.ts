@@ -18,7 +18,16 @@
  * ```
  * @module
  */
-import { E2BIG, EBUSY, EFAULT, EINVAL, ENOBUFS, ENOIOCTLCMD, EOPNOTSUPP, EPERM } from "../../include/uapi/asm-generic/errno.ts";
+import {
+  E2BIG,
+  EBUSY,
+  EFAULT,
+  EINVAL,
+  ENOBUFS,
+  ENOIOCTLCMD,
+  EOPNOTSUPP,
+  EPERM,
+} from "../../include/uapi/asm-generic/errno.ts";
 import {
   VHOST_GET_VRING_BASE,
   VHOST_SET_LOG_BASE,
@@ -32,7 +41,12 @@ import {
   VHOST_SET_VRING_KICK,
   VHOST_SET_VRING_NUM,
 } from "../../include/uapi/linux/vhost.ts";
-import { VHOST_IOTLB, VHOST_MSG, vhost_memory, vhost_memory_region } from "../../include/uapi/linux/vhost_types.ts";
+import {
+  VHOST_IOTLB,
+  vhost_memory,
+  vhost_memory_region,
+  VHOST_MSG,
+} from "../../include/uapi/linux/vhost_types.ts";
 import { type EventfdCtx, eventfdCtxFdget, isEventfd } from "../../fs/eventfd.ts";
 import { Errno } from "../../kernel/errno.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
@@ -129,7 +143,9 @@ export class VhostDev {
  * ```
  */
 export function vhostDevCheckOwner(k: Kernel, d: VhostDev): void {
-  if (!d.owner || d.owner.mm !== k.current.mm) throw new Errno(EPERM, "the caller is not the owner (vhost_dev_check_owner)");
+  if (!d.owner || d.owner.mm !== k.current.mm) {
+    throw new Errno(EPERM, "the caller is not the owner (vhost_dev_check_owner)");
+  }
 }
 
 /**
@@ -161,15 +177,21 @@ function vhostSetMemory(k: Kernel, d: VhostDev, arg: bigint): number {
   const hdr = decodeStruct(vhost_memory, k.current.mm.read(Number(arg), vhost_memory.size));
   if (hdr.padding !== 0n) throw new Errno(EOPNOTSUPP, "vhost_memory.padding must be 0");
   const n = Number(hdr.nregions as bigint);
-  if (n > VHOST_MAX_MEM_REGIONS) throw new Errno(E2BIG, `nregions ${n} > max_mem_regions ${VHOST_MAX_MEM_REGIONS}`);
+  if (n > VHOST_MAX_MEM_REGIONS) {
+    throw new Errno(E2BIG, `nregions ${n} > max_mem_regions ${VHOST_MAX_MEM_REGIONS}`);
+  }
   const raw = k.current.mm.read(Number(arg) + vhost_memory.size, n * vhost_memory_region.size);
   const umem = new VhostIotlb();
   const top = taskSize(k);
   for (let i = 0; i < n; i++) {
     const r = decodeStruct(vhost_memory_region, raw.subarray(i * 32, i * 32 + 32));
-    const gpa = r.guest_phys_addr as bigint, size = r.memory_size as bigint, ua = r.userspace_addr as bigint;
+    const gpa = r.guest_phys_addr as bigint,
+      size = r.memory_size as bigint,
+      ua = r.userspace_addr as bigint;
     const last = gpa + size - 1n;
-    if (size === 0n || last < gpa || last > (1n << 64n) - 1n) throw new Errno(EFAULT, `region ${i}: empty or wrapping range`);
+    if (size === 0n || last < gpa || last > (1n << 64n) - 1n) {
+      throw new Errno(EFAULT, `region ${i}: empty or wrapping range`);
+    }
     // memory_access_ok → access_ok(uaddr, size): inside the user address space.
     if (ua + size > top) throw new Errno(EFAULT, `region ${i}: userspace range beyond TASK_SIZE`);
     umem.addRange(gpa, last, ua, VHOST_MAP_RW, { mm: k.current.mm });
@@ -222,7 +244,10 @@ export function vhostVringIoctl(k: Kernel, d: VhostDev, cmd: number, arg: bigint
   if (cmd === nr(k, VHOST_SET_VRING_NUM)) {
     const s = readState(k, arg);
     if (!s.num || s.num > 0xffff || (s.num & (s.num - 1))) {
-      throw new Errno(EINVAL, `num ${s.num} must be a non-zero power of two ≤ 0xFFFF (vhost_vring_set_num)`);
+      throw new Errno(
+        EINVAL,
+        `num ${s.num} must be a non-zero power of two ≤ 0xFFFF (vhost_vring_set_num)`,
+      );
     }
     vq.num = s.num;
     return 0;
@@ -231,11 +256,18 @@ export function vhostVringIoctl(k: Kernel, d: VhostDev, cmd: number, arg: bigint
     const b = mm.read(Number(arg), 40);
     const dv = new DataView(b.buffer);
     const flags = dv.getUint32(4, true);
-    const desc = dv.getBigUint64(8, true), used = dv.getBigUint64(16, true), avail = dv.getBigUint64(24, true);
+    const desc = dv.getBigUint64(8, true),
+      used = dv.getBigUint64(16, true),
+      avail = dv.getBigUint64(24, true);
     const log = dv.getBigUint64(32, true);
-    if (flags & ~(1 << VHOST_VRING_F_LOG)) throw new Errno(EOPNOTSUPP, `flags 0x${flags.toString(16)}: only VHOST_VRING_F_LOG`);
+    if (flags & ~(1 << VHOST_VRING_F_LOG)) {
+      throw new Errno(EOPNOTSUPP, `flags 0x${flags.toString(16)}: only VHOST_VRING_F_LOG`);
+    }
     if (avail & 1n || used & 3n || log & 3n) {
-      throw new Errno(EINVAL, "avail must be 2-aligned, used and log 4-aligned (vhost_vring_set_addr)");
+      throw new Errno(
+        EINVAL,
+        "avail must be 2-aligned, used and log 4-aligned (vhost_vring_set_addr)",
+      );
     }
     vq.logUsed = (flags & 1) !== 0;
     vq.desc = desc;
@@ -355,7 +387,9 @@ export function vhostChrWrite(k: Kernel, d: VhostDev, data: Uint8Array): number 
     if (vhostBackendHasFeature(d.vqs[0], 3n)) asid = dv.getUint32(4, true);
     off = 8;
   } else throw new Errno(EINVAL, `unknown message type ${type}`);
-  if (data.length < off + 32) throw new Errno(EINVAL, "short write: the vhost_iotlb_msg is incomplete");
+  if (data.length < off + 32) {
+    throw new Errno(EINVAL, "short write: the vhost_iotlb_msg is incomplete");
+  }
   const msg: VhostIotlbMsg = {
     iova: dv.getBigUint64(off, true),
     size: dv.getBigUint64(off + 8, true),
@@ -363,12 +397,16 @@ export function vhostChrWrite(k: Kernel, d: VhostDev, data: Uint8Array): number 
     perm: dv.getUint8(off + 24),
     type: dv.getUint8(off + 25),
   };
-  if (msg.type === Number(VHOST_IOTLB.VHOST_IOTLB_UPDATE) && msg.size === 0n) throw new Errno(EINVAL, "UPDATE of size 0");
+  if (msg.type === Number(VHOST_IOTLB.VHOST_IOTLB_UPDATE) && msg.size === 0n) {
+    throw new Errno(EINVAL, "UPDATE of size 0");
+  }
   if (!d.msgHandler) throw new Errno(EFAULT, "no IOTLB message handler");
   try {
     d.msgHandler(k, asid, msg);
   } catch (e) {
-    if (e instanceof Errno) throw new Errno(EFAULT, `IOTLB message refused (${e.message}); write() reports EFAULT`);
+    if (e instanceof Errno) {
+      throw new Errno(EFAULT, `IOTLB message refused (${e.message}); write() reports EFAULT`);
+    }
     throw e;
   }
   return 72;

@@ -21,7 +21,12 @@
  * @module
  */
 import { EINVAL, ELOOP, EPROTO } from "../../include/uapi/asm-generic/errno.ts";
-import { VRING_AVAIL_F_NO_INTERRUPT, VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from "../../include/uapi/linux/virtio_ring.ts";
+import {
+  VRING_AVAIL_F_NO_INTERRUPT,
+  VRING_DESC_F_INDIRECT,
+  VRING_DESC_F_NEXT,
+  VRING_DESC_F_WRITE,
+} from "../../include/uapi/linux/virtio_ring.ts";
 
 /** How the walker reaches memory: IOVA → bytes, throwing VringhError on a miss. */
 export interface DmaAccess {
@@ -112,7 +117,9 @@ export class Vringh {
     if ((this.lastAvailIdx & 0xffff) === availIdx) return this.num;
     const i = this.lastAvailIdx & (this.num - 1);
     const head = this.#getu16(this.avail + 4 + 2 * i, `head: idx ${i}`);
-    if (head >= this.num) throw new VringhError(EINVAL, `Guest says index ${head} > ${this.num} is available`);
+    if (head >= this.num) {
+      throw new VringhError(EINVAL, `Guest says index ${head} > ${this.num} is available`);
+    }
     this.lastAvailIdx = (this.lastAvailIdx + 1) & 0xffff;
     return head;
   }
@@ -155,7 +162,9 @@ export class Vringh {
       if (flags & VRING_DESC_F_WRITE) iov = wiov;
       else {
         iov = riov;
-        if (wiov && wiov.used) throw new VringhError(EINVAL, `Readable desc ${hx(at)} after writable`);
+        if (wiov && wiov.used) {
+          throw new VringhError(EINVAL, `Readable desc ${hx(at)} after writable`);
+        }
       }
       if (!iov) throw new VringhError(EPROTO, `Unexpected ${!wiov ? "writable" : "readable"} desc`);
       iov.addr.push(addr);

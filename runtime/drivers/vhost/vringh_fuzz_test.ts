@@ -10,7 +10,12 @@ const descArb = fc.record({
     fc.constant("ring"),
     fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
   ),
-  len: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4096 }), fc.constant(0xffff_ffff), fc.integer({ min: 0, max: 0xffff_ffff })),
+  len: fc.oneof(
+    fc.constant(0),
+    fc.integer({ min: 1, max: 4096 }),
+    fc.constant(0xffff_ffff),
+    fc.integer({ min: 0, max: 0xffff_ffff }),
+  ),
   flags: fc.integer({ min: 0, max: 7 }),
   next: fc.oneof(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 0xffff })),
 });
@@ -18,7 +23,10 @@ const descArb = fc.record({
 const caseArb = fc.record({
   profile: fc.constantFrom("seed" as const, "mainline" as const),
   descs: fc.array(descArb, { minLength: 16, maxLength: 16 }),
-  heads: fc.array(fc.oneof(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 0xffff })), { minLength: 1, maxLength: 8 }),
+  heads: fc.array(fc.oneof(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 0xffff })), {
+    minLength: 1,
+    maxLength: 8,
+  }),
   q: fc.constantFrom(0, 1),
 });
 
@@ -32,7 +40,13 @@ Deno.test("fuzz: random descriptor chains (loops, bad indexes, zero/huge lengths
       const table = new Uint8Array(16 * 16);
       const dv = new DataView(table.buffer);
       c.descs.forEach((x, i) => {
-        const addr = x.addr === "buf" ? BigInt(vq.buffers + i * 0x10000) : x.addr === "unmapped" ? 0x7000_0000_0000n : x.addr === "ring" ? BigInt(vq.desc) : x.addr;
+        const addr = x.addr === "buf"
+          ? BigInt(vq.buffers + i * 0x10000)
+          : x.addr === "unmapped"
+          ? 0x7000_0000_0000n
+          : x.addr === "ring"
+          ? BigInt(vq.desc)
+          : x.addr;
         dv.setBigUint64(i * 16, addr, true);
         dv.setUint32(i * 16 + 8, x.len, true);
         dv.setUint16(i * 16 + 12, x.flags, true);
@@ -45,7 +59,7 @@ Deno.test("fuzz: random descriptor chains (loops, bad indexes, zero/huge lengths
       d.write(vq.avail + 2, new Uint8Array([c.heads.length, 0]));
       // Give the other queue well-formed buffers so the datapath really runs.
       const other = 1 - c.q;
-      if (other === 0) for (let i = 0; i < 4; i++) d.post(0, [], [1526]);
+      if (other === 0) { for (let i = 0; i < 4; i++) d.post(0, [], [1526]); }
       else for (let i = 0; i < 4; i++) d.post(1, [new Uint8Array(72).fill(0xff)]);
       const t0 = performance.now();
       d.kick(0);

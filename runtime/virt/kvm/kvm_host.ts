@@ -50,7 +50,12 @@ export class KvmVcpu {
   readonly gpr: bigint[] = new Array(32).fill(0n);
   /** Arch-private state. */
   arch: Record<string, unknown> = {};
-  readonly stat: VcpuStats = { exits: new Map(), hcallsInKernel: new Map(), hcallsToUser: new Map(), entries: 0 };
+  readonly stat: VcpuStats = {
+    exits: new Map(),
+    hcallsInKernel: new Map(),
+    hcallsToUser: new Map(),
+    entries: 0,
+  };
   /** The VMM thread is inside KVM_RUN (the guest is running). */
   inGuest = false;
   /** KVM_RUN has been issued at least once. */

@@ -17,40 +17,64 @@
  * ```
  * @module
  */
-import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENODEV, ENOENT, ENOTTY, ENXIO, EPERM } from "../../include/uapi/asm-generic/errno.ts";
+import {
+  EBUSY,
+  EEXIST,
+  EFAULT,
+  EINVAL,
+  EIO,
+  ENODEV,
+  ENOENT,
+  ENOTTY,
+  ENXIO,
+  EPERM,
+} from "../../include/uapi/asm-generic/errno.ts";
 import {
   KVM_API_VERSION,
   KVM_CAP,
   KVM_CHECK_EXTENSION,
   KVM_CREATE_DEVICE,
+  kvm_create_device,
   KVM_CREATE_VCPU,
   KVM_CREATE_VM,
+  kvm_device_attr,
   KVM_DEVICE_IOCTLS,
   KVM_ENABLE_CAP,
+  kvm_enable_cap,
   KVM_GET_API_VERSION,
   KVM_GET_DEVICE_ATTR,
   KVM_GET_ONE_REG,
   KVM_GET_VCPU_MMAP_SIZE,
   KVM_HAS_DEVICE_ATTR,
+  kvm_one_reg,
   KVM_RUN,
   KVM_SET_DEVICE_ATTR,
   KVM_SET_ONE_REG,
   KVM_SET_USER_MEMORY_REGION,
   KVM_SYS_IOCTLS,
+  kvm_userspace_memory_region,
   KVM_VCPU_IOCTLS,
   KVM_VM_IOCTLS,
-  kvm_create_device,
-  kvm_device_attr,
-  kvm_enable_cap,
-  kvm_one_reg,
-  kvm_userspace_memory_region,
 } from "../../include/uapi/linux/kvm.ts";
 import { Errno } from "../../kernel/errno.ts";
 import type { File, FileOperations } from "../../kernel/file.ts";
 import { type Kernel, module_init, SYSCALL_UNFINISHED } from "../../kernel/kernel.ts";
-import { decodeStruct, encodeStruct, type StructDef, type StructValue } from "../../kernel/layout.ts";
+import {
+  decodeStruct,
+  encodeStruct,
+  type StructDef,
+  type StructValue,
+} from "../../kernel/layout.ts";
 import { ioctlNumber } from "../../kernel/uapi.ts";
-import { Kvm, kvmArch, kvmDeviceOps, type KvmDevice, kvmState, KvmVcpu, type Memslot } from "./kvm_host.ts";
+import {
+  Kvm,
+  kvmArch,
+  type KvmDevice,
+  kvmDeviceOps,
+  kvmState,
+  KvmVcpu,
+  type Memslot,
+} from "./kvm_host.ts";
 
 /** KVM_USER_MEM_SLOTS on arm64/ppc (SHRT_MAX, no internal slots). */
 export const KVM_USER_MEM_SLOTS = 32767;
@@ -67,7 +91,12 @@ export const IOCTL_UNFINISHED = SYSCALL_UNFINISHED;
  * // const v = copyStructFromUser(kernel, kvm_one_reg, arg);
  * ```
  */
-export function copyStructFromUser(k: Kernel, def: StructDef, arg: bigint, len = def.size): StructValue {
+export function copyStructFromUser(
+  k: Kernel,
+  def: StructDef,
+  arg: bigint,
+  len = def.size,
+): StructValue {
   return decodeStruct(def, k.current.mm.read(Number(arg), len));
 }
 
@@ -159,7 +188,9 @@ const kvmDevFops: FileOperations = {
       return KVM_API_VERSION;
     }
     if (cmd === ioctlNumber(KVM_CREATE_VM, a)) return createVm(k, arg);
-    if (cmd === ioctlNumber(KVM_CHECK_EXTENSION, a)) return checkExtension(k, undefined, Number(arg));
+    if (cmd === ioctlNumber(KVM_CHECK_EXTENSION, a)) {
+      return checkExtension(k, undefined, Number(arg));
+    }
     if (cmd === ioctlNumber(KVM_GET_VCPU_MMAP_SIZE, a)) {
       if (arg !== 0n) throw new Errno(EINVAL);
       return kvmArch(a).vcpuMmapPages * k.config.pageSize;
@@ -182,7 +213,9 @@ function createVm(k: Kernel, type: bigint): number {
 
 const vmFops: FileOperations = {
   name: "kvm-vm",
-  ioctls: (f) => [...KVM_VM_IOCTLS, ...kvmArch((f.private_data as Kvm).kernel.arch).vmIoctls.map(([d]) => d)],
+  ioctls: (
+    f,
+  ) => [...KVM_VM_IOCTLS, ...kvmArch((f.private_data as Kvm).kernel.arch).vmIoctls.map(([d]) => d)],
   ioctl(file: File, cmd: number, arg: bigint): number {
     const kvm = file.private_data as Kvm;
     const k = kvm.kernel;
@@ -235,9 +268,13 @@ function setMemoryRegion(kvm: Kvm, m: StructValue): number {
   const hva = m.userspace_addr as bigint;
   const as_id = slot >> 16, id = slot & 0xffff;
   // 1. slot id and flags
-  if (id >= KVM_USER_MEM_SLOTS || (flags & ~3n) !== 0n) throw new Errno(EINVAL, "bad slot or flags");
+  if (id >= KVM_USER_MEM_SLOTS || (flags & ~3n) !== 0n) {
+    throw new Errno(EINVAL, "bad slot or flags");
+  }
   // 2. alignment and accessibility
-  if (size % ps !== 0n || gpa % ps !== 0n || hva % ps !== 0n) throw new Errno(EINVAL, "not page aligned");
+  if (size % ps !== 0n || gpa % ps !== 0n || hva % ps !== 0n) {
+    throw new Errno(EINVAL, "not page aligned");
+  }
   if (size !== 0n && !k.current.mm.accessOk(Number(hva), Number(size), false)) {
     throw new Errno(EINVAL, "userspace_addr range not accessible");
   }
@@ -256,7 +293,10 @@ function setMemoryRegion(kvm: Kvm, m: StructValue): number {
   }
   if (old) {
     // 6. modify rules
-    if (BigInt(old.userspace_addr) !== hva || old.npages !== npages || ((BigInt(old.flags) ^ flags) & 2n) !== 0n) {
+    if (
+      BigInt(old.userspace_addr) !== hva || old.npages !== npages ||
+      ((BigInt(old.flags) ^ flags) & 2n) !== 0n
+    ) {
       throw new Errno(EINVAL, "modify may change only the GPA or LOG_DIRTY_PAGES");
     }
     if (old.base_gfn === base_gfn && BigInt(old.flags) === flags) return 0;
@@ -271,8 +311,17 @@ function setMemoryRegion(kvm: Kvm, m: StructValue): number {
       }
     }
   }
-  const ns: Memslot = { id, as_id, flags: Number(flags), base_gfn, npages, userspace_addr: Number(hva) };
-  kvm.memslots = [...kvm.memslots.filter((s) => s !== old), ns].sort((a, b) => a.base_gfn - b.base_gfn);
+  const ns: Memslot = {
+    id,
+    as_id,
+    flags: Number(flags),
+    base_gfn,
+    npages,
+    userspace_addr: Number(hva),
+  };
+  kvm.memslots = [...kvm.memslots.filter((s) => s !== old), ns].sort((a, b) =>
+    a.base_gfn - b.base_gfn
+  );
   return 0;
 }
 
@@ -417,7 +466,6 @@ function kvmVcpuRun(vcpu: KvmVcpu): number {
   return IOCTL_UNFINISHED;
 }
 
-
 /**
  * Exit from the guest to the VMM: fill kvm_run, wake the VMM thread blocked in
  * KVM_RUN (which handles the exit and re-enters), then run `complete` when
@@ -470,7 +518,9 @@ export function kvmVcpuKick(vcpu: KvmVcpu): boolean {
   vcpu.waiter = undefined;
   vcpu.stat.exits.set("EINTR", (vcpu.stat.exits.get("EINTR") ?? 0) + 1);
   for (const f of kvmArch(k.arch).vcpuPut) f(vcpu);
-  if (k.trace.enabled) k.trace.emit(`<... ioctl resumed>) = -1 EINTR (Interrupted system call)  (kick ${vcpu.label})`);
+  if (k.trace.enabled) {
+    k.trace.emit(`<... ioctl resumed>) = -1 EINTR (Interrupted system call)  (kick ${vcpu.label})`);
+  }
   w(-4);
   return true;
 }
@@ -530,7 +580,12 @@ export function gpaToHva(kvm: Kvm, gpa: number): number | undefined {
   return s ? s.userspace_addr + (gpa - s.base_gfn * ps) : undefined;
 }
 
-function forGuestRange(kvm: Kvm, gpa: number, len: number, fn: (hva: number, off: number, n: number) => void): void {
+function forGuestRange(
+  kvm: Kvm,
+  gpa: number,
+  len: number,
+  fn: (hva: number, off: number, n: number) => void,
+): void {
   const ps = kvm.kernel.config.pageSize;
   let done = 0;
   while (done < len) {
@@ -553,4 +608,3 @@ module_init("kvm", (k: Kernel) => {
     },
   });
 });
-

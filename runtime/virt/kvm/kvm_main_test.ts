@@ -19,7 +19,15 @@ import {
   KVM_SET_USER_MEMORY_REGION,
 } from "../../include/uapi/linux/kvm.ts";
 import { ioctlNumber } from "../../kernel/uapi.ts";
-import { EEXIST, EINVAL, EIO, ENODEV, ENOENT, ENOEXEC, ENOTTY } from "../../include/uapi/asm-generic/errno.ts";
+import {
+  EEXIST,
+  EINVAL,
+  EIO,
+  ENODEV,
+  ENOENT,
+  ENOEXEC,
+  ENOTTY,
+} from "../../include/uapi/asm-generic/errno.ts";
 import { ARM64_CORE_REG } from "../../arch/arm64/include/uapi/asm/kvm.ts";
 import { SYSCALL_UNFINISHED } from "../../kernel/kernel.ts";
 
@@ -103,12 +111,36 @@ const region = (slot: number, gpa: number, size: number, hva: number, flags = 0)
 Deno.test(`KVM_SET_USER_MEMORY_REGION: alignment and accessibility → EINVAL (${SRC}.5 steps 1–3)`, () => {
   const { vmm, vm, ram } = vmWithRam();
   const PS = 65536;
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, PS + 1, ram)).ret, -EINVAL, "size");
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 4096, PS, ram)).ret, -EINVAL, "gpa");
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, PS, ram + 4096)).ret, -EINVAL, "hva");
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, PS, 0x1000_0000)).ret, -EINVAL, "unmapped hva");
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(32767, 0, PS, ram)).ret, -EINVAL, "slot id");
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, PS, ram, 4)).ret, -EINVAL, "flags");
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, PS + 1, ram)).ret,
+    -EINVAL,
+    "size",
+  );
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 4096, PS, ram)).ret,
+    -EINVAL,
+    "gpa",
+  );
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, PS, ram + 4096)).ret,
+    -EINVAL,
+    "hva",
+  );
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, PS, 0x1000_0000)).ret,
+    -EINVAL,
+    "unmapped hva",
+  );
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(32767, 0, PS, ram)).ret,
+    -EINVAL,
+    "slot id",
+  );
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, PS, ram, 4)).ret,
+    -EINVAL,
+    "flags",
+  );
   assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, PS, ram)).ret, 0);
 });
 
@@ -116,13 +148,39 @@ Deno.test(`KVM_SET_USER_MEMORY_REGION: overlap → EEXIST; delete of a missing s
   const { vmm, vm, ram } = vmWithRam();
   const PS = 65536;
   assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, 4 * PS, ram)).ret, 0);
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(1, 2 * PS, 4 * PS, ram + 4 * PS)).ret, -EEXIST);
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(1, 4 * PS, 4 * PS, ram + 4 * PS)).ret, 0);
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(5, 0, 0, 0)).ret, -EINVAL, "delete missing");
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, 2 * PS, ram)).ret, -EINVAL, "size change");
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, 4 * PS, ram, 2)).ret, -EINVAL, "READONLY flip");
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, 4 * PS, ram)).ret, 0, "identical is a no-op");
-  assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 8 * PS, 4 * PS, ram)).ret, 0, "move");
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(1, 2 * PS, 4 * PS, ram + 4 * PS)).ret,
+    -EEXIST,
+  );
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(1, 4 * PS, 4 * PS, ram + 4 * PS)).ret,
+    0,
+  );
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(5, 0, 0, 0)).ret,
+    -EINVAL,
+    "delete missing",
+  );
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, 2 * PS, ram)).ret,
+    -EINVAL,
+    "size change",
+  );
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, 4 * PS, ram, 2)).ret,
+    -EINVAL,
+    "READONLY flip",
+  );
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, 4 * PS, ram)).ret,
+    0,
+    "identical is a no-op",
+  );
+  assert.equal(
+    vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 8 * PS, 4 * PS, ram)).ret,
+    0,
+    "move",
+  );
   assert.equal(vmm.ioctl(vm, KVM_SET_USER_MEMORY_REGION, region(0, 0, 0, 0)).ret, 0, "delete");
 });
 
@@ -142,7 +200,10 @@ Deno.test(`KVM_CREATE_DEVICE: unknown type → ENODEV (${SRC}.7)`, () => {
 Deno.test(`KVM_ENABLE_CAP: unknown cap or flags ≠ 0 → EINVAL (${SRC}.7)`, () => {
   const { vmm, vm } = vmWithRam();
   assert.equal(vmm.ioctl(vm, KVM_ENABLE_CAP, { cap: 12345n }).ret, -EINVAL);
-  assert.equal(vmm.ioctl(vm, KVM_ENABLE_CAP, { cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL, flags: 1n }).ret, -EINVAL);
+  assert.equal(
+    vmm.ioctl(vm, KVM_ENABLE_CAP, { cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL, flags: 1n }).ret,
+    -EINVAL,
+  );
 });
 
 Deno.test(`KVM_GET/SET_ONE_REG: arm64 core regs round-trip; unknown id → ENOENT (${SRC}.7; api.rst §4.68)`, () => {
@@ -150,11 +211,20 @@ Deno.test(`KVM_GET/SET_ONE_REG: arm64 core regs round-trip; unknown id → ENOEN
   const cpu = vmm.ioctl(vm, KVM_CREATE_VCPU, 0n).ret;
   const buf = vmm.mmapAnon(4096);
   vmm.proc.mm.write(buf, new Uint8Array([0x34, 0x12, 0, 0, 0, 0, 0, 0]));
-  assert.equal(vmm.ioctl(cpu, KVM_SET_ONE_REG, { id: ARM64_CORE_REG(2), addr: BigInt(buf) }).ret, 0);
+  assert.equal(
+    vmm.ioctl(cpu, KVM_SET_ONE_REG, { id: ARM64_CORE_REG(2), addr: BigInt(buf) }).ret,
+    0,
+  );
   vmm.proc.mm.write(buf, new Uint8Array(8));
-  assert.equal(vmm.ioctl(cpu, KVM_GET_ONE_REG, { id: ARM64_CORE_REG(2), addr: BigInt(buf + 8) }).ret, 0);
+  assert.equal(
+    vmm.ioctl(cpu, KVM_GET_ONE_REG, { id: ARM64_CORE_REG(2), addr: BigInt(buf + 8) }).ret,
+    0,
+  );
   assert.deepEqual([...vmm.proc.mm.read(buf + 8, 2)], [0x34, 0x12]);
-  assert.equal(vmm.ioctl(cpu, KVM_GET_ONE_REG, { id: 0x6030_0000_0099_0000n, addr: BigInt(buf) }).ret, -ENOENT);
+  assert.equal(
+    vmm.ioctl(cpu, KVM_GET_ONE_REG, { id: 0x6030_0000_0099_0000n, addr: BigInt(buf) }).ret,
+    -ENOENT,
+  );
 });
 
 Deno.test(`KVM_RUN on arm64 before KVM_ARM_VCPU_INIT → ENOEXEC (${SRC}.6)`, () => {

@@ -16,7 +16,16 @@
  * ```
  * @module
  */
-import { EBADF, EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENOENT, ENXIO } from "../../include/uapi/asm-generic/errno.ts";
+import {
+  EBADF,
+  EBUSY,
+  EEXIST,
+  EFAULT,
+  EINVAL,
+  EIO,
+  ENOENT,
+  ENXIO,
+} from "../../include/uapi/asm-generic/errno.ts";
 import { Errno } from "../../kernel/errno.ts";
 import type { File } from "../../kernel/file.ts";
 import { decodeStruct } from "../../kernel/layout.ts";
@@ -127,16 +136,25 @@ function setSpaprTceLiobn(dev: KvmDevice, addr: bigint): number {
   const fd = Number(p.fd as bigint);
   const f = k.current.fds.get(fd);
   if (!f) throw new Errno(EBADF, `fd ${fd} is not open`);
-  if (!vfioFileIommuGroup(f)) throw new Errno(EINVAL, "not a VFIO group file (vfio_group_get_external_user)");
+  if (!vfioFileIommuGroup(f)) {
+    throw new Errno(EINVAL, "not a VFIO group file (vfio_group_get_external_user)");
+  }
   const kvf = addedGroup(dev, fd);
-  return kvmSpaprTceAttachIommuGroupLiobn(dev.kvm, p.liobn as bigint, p.start_addr as bigint, kvf.iommuGroup!);
+  return kvmSpaprTceAttachIommuGroupLiobn(
+    dev.kvm,
+    p.liobn as bigint,
+    p.start_addr as bigint,
+    kvf.iommuGroup!,
+  );
 }
 
 kvmRegisterDeviceOps(4, {
   name: "vfio",
   create(dev) {
     // Only one VFIO "device" per VM.
-    if (dev.kvm.devices.some((d) => d.ops.name === "vfio")) throw new Errno(EBUSY, "a KVM-VFIO device already exists");
+    if (dev.kvm.devices.some((d) => d.ops.name === "vfio")) {
+      throw new Errno(EBUSY, "a KVM-VFIO device already exists");
+    }
     dev.private = { files: [] } satisfies KvmVfio;
   },
   set_attr(dev, attr) {
@@ -146,7 +164,9 @@ kvmRegisterDeviceOps(4, {
     if (a === KVM_DEV_VFIO.KVM_DEV_VFIO_FILE_ADD) return fileAdd(dev, getUserS32(dev, addr));
     if (a === KVM_DEV_VFIO.KVM_DEV_VFIO_FILE_DEL) return fileDel(dev, getUserS32(dev, addr));
     if (a === KVM_DEV_VFIO.KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE && dev.kvm.kernel.arch === "ppc64le") {
-      return dev.kvm.kernel.config.profile === "seed" ? setSpaprTceLiobn(dev, addr) : setSpaprTce(dev, addr);
+      return dev.kvm.kernel.config.profile === "seed"
+        ? setSpaprTceLiobn(dev, addr)
+        : setSpaprTce(dev, addr);
     }
     throw new Errno(ENXIO);
   },

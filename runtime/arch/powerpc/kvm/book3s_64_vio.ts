@@ -17,15 +17,25 @@
  * ```
  * @module
  */
-import { EBADF, EBUSY, EFAULT, EINVAL, ENOMEM, ENOTTY } from "../../../include/uapi/asm-generic/errno.ts";
+import {
+  EBADF,
+  EBUSY,
+  EFAULT,
+  EINVAL,
+  ENOMEM,
+  ENOTTY,
+} from "../../../include/uapi/asm-generic/errno.ts";
 import { KVM_CAP } from "../../../include/uapi/linux/kvm.ts";
 import { Errno } from "../../../kernel/errno.ts";
 import type { File, FileOperations } from "../../../kernel/file.ts";
 import { decodeStruct } from "../../../kernel/layout.ts";
-import { kvmArch, type Kvm, type KvmVcpu } from "../../../virt/kvm/kvm_host.ts";
+import { type Kvm, kvmArch, type KvmVcpu } from "../../../virt/kvm/kvm_host.ts";
 import { gfnToMemslot } from "../../../virt/kvm/kvm_main.ts";
 import type { IommuGroup } from "../../../drivers/iommu/iommu.ts";
-import { IOMMU_TABLE_GROUP_MAX_TABLES, type IommuTable } from "../../../drivers/iommu/iommu_table.ts";
+import {
+  IOMMU_TABLE_GROUP_MAX_TABLES,
+  type IommuTable,
+} from "../../../drivers/iommu/iommu_table.ts";
 import { mmIommuLookup } from "../../../drivers/iommu/mm_iommu.ts";
 import { H } from "../include/asm/hvcall.ts";
 import {
@@ -34,8 +44,8 @@ import {
   H_PUT_TCE_INDIRECT,
   H_STUFF_TCE,
   KVM_CREATE_SPAPR_TCE,
-  KVM_CREATE_SPAPR_TCE_64,
   kvm_create_spapr_tce,
+  KVM_CREATE_SPAPR_TCE_64,
   kvm_create_spapr_tce_64,
 } from "../include/uapi/asm/kvm_spapr_tce.ts";
 import { kvmppcRegisterHcall } from "./book3s_hv.ts";
@@ -105,7 +115,8 @@ export class SpaprTceTable {
     if (a) return a[idx % this.perPage]!;
     const pa = this.#mapped.get(p);
     if (pa === undefined) return 0n;
-    return new DataView(this.kvm.kernel.phys.read(pa + (idx % this.perPage) * 8, 8).buffer).getBigUint64(0, true);
+    return new DataView(this.kvm.kernel.phys.read(pa + (idx % this.perPage) * 8, 8).buffer)
+      .getBigUint64(0, true);
   }
 
   /** kvmppc_tce_put: store a TCE; writing 0 to an unallocated page allocates nothing. */
@@ -142,7 +153,9 @@ export class SpaprTceTable {
 
   /** Non-zero entries in [from, to) (views). */
   *entries(from = 0, to = this.size): Generator<[number, bigint]> {
-    const pages = [...new Set([...this.#pages.keys(), ...this.#mapped.keys()])].sort((a, b) => a - b);
+    const pages = [...new Set([...this.#pages.keys(), ...this.#mapped.keys()])].sort((a, b) =>
+      a - b
+    );
     for (const p of pages) {
       const lo = Math.max(from, p * this.perPage), hi = Math.min(to, (p + 1) * this.perPage);
       for (let i = lo; i < hi; i++) {
@@ -154,7 +167,9 @@ export class SpaprTceTable {
 
   /** "liobn 0x80000000 @0x0 4K×262144". */
   describe(): string {
-    return `liobn 0x${this.liobn.toString(16)} @0x${this.busStart.toString(16)} 2^${this.pageShift}×${this.size}`;
+    return `liobn 0x${this.liobn.toString(16)} @0x${
+      this.busStart.toString(16)
+    } 2^${this.pageShift}×${this.size}`;
   }
 }
 
@@ -234,14 +249,27 @@ const KMALLOC_MAX = (ps: number) => (ps === 65536 ? 2 ** 24 : 2 ** 22);
  * // createSpaprTce(kvm, 0x80000000n, 12, 0n, 262144n)
  * ```
  */
-export function createSpaprTce(kvm: Kvm, liobn: bigint, pageShift: number, offset: bigint, size: bigint): number {
-  if (size === 0n || pageShift < 12 || pageShift > 34 || offset + size > 0xffff_ffff_ffff_ffffn >> BigInt(pageShift)) {
+export function createSpaprTce(
+  kvm: Kvm,
+  liobn: bigint,
+  pageShift: number,
+  offset: bigint,
+  size: bigint,
+): number {
+  if (
+    size === 0n || pageShift < 12 || pageShift > 34 ||
+    offset + size > 0xffff_ffff_ffff_ffffn >> BigInt(pageShift)
+  ) {
     throw new Errno(EINVAL, "size 0, page_shift outside 12..34, or window past 2^64");
   }
   const ps = kvm.kernel.config.pageSize;
   const npages = (size * 8n + BigInt(ps) - 1n) / BigInt(ps);
-  if (npages * 8n + 64n > BigInt(KMALLOC_MAX(ps))) throw new Errno(ENOMEM, "table page array exceeds KMALLOC_MAX_SIZE");
-  if (kvmppcFindTable(kvm, liobn)) throw new Errno(EBUSY, `liobn 0x${liobn.toString(16)} already has a table`);
+  if (npages * 8n + 64n > BigInt(KMALLOC_MAX(ps))) {
+    throw new Errno(ENOMEM, "table page array exceeds KMALLOC_MAX_SIZE");
+  }
+  if (kvmppcFindTable(kvm, liobn)) {
+    throw new Errno(EBUSY, `liobn 0x${liobn.toString(16)} already has a table`);
+  }
   const stt = new SpaprTceTable(kvm, liobn, pageShift, offset, size);
   const fd = kvm.kernel.anonInodeGetfd("kvm-spapr-tce", tceFops, stt);
   stt.file = kvm.kernel.current.fds.get(fd);
@@ -279,7 +307,10 @@ export function kvmSpaprTceAttachIommuGroup(kvm: Kvm, tablefd: number, grp: Iomm
   for (let i = 0; i < IOMMU_TABLE_GROUP_MAX_TABLES; i++) {
     const t = tg.tables[i];
     if (!t) continue;
-    if (t.pageShift <= stt.pageShift && t.busStart === stt.busStart && t.windowSize >= stt.sizeB << BigInt(stt.pageShift)) {
+    if (
+      t.pageShift <= stt.pageShift && t.busStart === stt.busStart &&
+      t.windowSize >= stt.sizeB << BigInt(stt.pageShift)
+    ) {
       tbl = t;
       break;
     }
@@ -310,14 +341,27 @@ function linkTable(stt: SpaprTceTable, tbl: IommuTable): number {
  * // kvmSpaprTceAttachIommuGroupLiobn(kvm, 0x80000000n, 0n, group)
  * ```
  */
-export function kvmSpaprTceAttachIommuGroupLiobn(kvm: Kvm, liobn: bigint, startAddr: bigint, grp: IommuGroup): number {
+export function kvmSpaprTceAttachIommuGroupLiobn(
+  kvm: Kvm,
+  liobn: bigint,
+  startAddr: bigint,
+  grp: IommuGroup,
+): number {
   const stt = kvmppcFindTable(kvm, liobn);
   if (!stt) throw new Errno(EINVAL, `no KVM TCE table for liobn 0x${liobn.toString(16)}`);
   const tg = grp.tableGroup;
   if (!tg) throw new Errno(EFAULT, "group has no table group");
   const tbl = tg.tables.find((t) => t && t.busStart === startAddr);
-  if (!tbl) throw new Errno(EINVAL, `no hardware DMA window of group ${grp.id} starts at 0x${startAddr.toString(16)}`);
-  if (tbl.busStart !== stt.busStart || tbl.pageShift > stt.pageShift || tbl.windowSize < stt.sizeB << BigInt(stt.pageShift)) {
+  if (!tbl) {
+    throw new Errno(
+      EINVAL,
+      `no hardware DMA window of group ${grp.id} starts at 0x${startAddr.toString(16)}`,
+    );
+  }
+  if (
+    tbl.busStart !== stt.busStart || tbl.pageShift > stt.pageShift ||
+    tbl.windowSize < stt.sizeB << BigInt(stt.pageShift)
+  ) {
     throw new Errno(EINVAL, "hardware window does not cover the guest window");
   }
   return linkTable(stt, tbl);
@@ -351,7 +395,9 @@ function iobaValidate(stt: SpaprTceTable, ioba: bigint, npages: bigint): bigint 
     const io = Number(ioba);
     if (io % stt.pageSize !== 0) return H_PARAMETER;
     const idx = io / stt.pageSize;
-    if (idx < stt.offset || npages > BigInt(stt.size) || idx - stt.offset + Number(npages) > stt.size) return H_PARAMETER;
+    if (
+      idx < stt.offset || npages > BigInt(stt.size) || idx - stt.offset + Number(npages) > stt.size
+    ) return H_PARAMETER;
     return H_SUCCESS;
   }
   const sh = BigInt(stt.pageShift);
@@ -407,7 +453,13 @@ function clearHw(stt: SpaprTceTable, tbl: IommuTable, entry: number): void {
 }
 
 /** kvmppc_tce_iommu_map / unmap for one guest entry on one HW table. */
-function hwMap(stt: SpaprTceTable, tbl: IommuTable, entry: number, ua: number, perm: number): bigint {
+function hwMap(
+  stt: SpaprTceTable,
+  tbl: IommuTable,
+  entry: number,
+  ua: number,
+  perm: number,
+): bigint {
   const sub = 2 ** (stt.pageShift - tbl.pageShift);
   const mm = stt.kvm.owner.mm;
   for (let i = 0; i < sub; i++) {
@@ -434,7 +486,9 @@ function putOne(stt: SpaprTceTable, entry: number, tce: bigint): bigint {
   const perm = Number(tce & 3n);
   let ua = 0;
   if (stt.iommuTables.length) {
-    ua = tce <= MAX_SAFE ? gpaToUaN(stt.kvm, Number(tce) - Number(tce & 3n)) : tceToUa(stt.kvm, tce);
+    ua = tce <= MAX_SAFE
+      ? gpaToUaN(stt.kvm, Number(tce) - Number(tce & 3n))
+      : tceToUa(stt.kvm, tce);
     if (perm !== 0 && ua < 0) return H_PARAMETER;
     for (const s of stt.iommuTables) {
       const r = hwMap(stt, s.tbl, entry, ua, perm);
@@ -483,7 +537,9 @@ export function kvmppcHPutTce(vcpu: KvmVcpu, args: bigint[], _rets: bigint[]): b
     }
     if (perm !== 0) {
       const gpa = t - perm;
-      if (gpa % ps !== 0) return stt.kvm.kernel.config.profile === "seed" ? H_PARAMETER : H_TOO_HARD;
+      if (gpa % ps !== 0) {
+        return stt.kvm.kernel.config.profile === "seed" ? H_PARAMETER : H_TOO_HARD;
+      }
       const ua = gpaToUaN(stt.kvm, gpa);
       if (ua < 0) return H_TOO_HARD;
       const links = stt.iommuTables;
@@ -600,15 +656,25 @@ ext.caps.set(Number(KVM_CAP.KVM_CAP_SPAPR_TCE_VFIO), () => 1);
 ext.caps.set(Number(KVM_CAP.KVM_CAP_SPAPR_MULTITCE), () => 1);
 ext.vmIoctls.push(
   [KVM_CREATE_SPAPR_TCE, (kvm, arg) => {
-    const v = readArg(() => decodeStruct(kvm_create_spapr_tce, kvm.kernel.current.mm.read(Number(arg), 16)));
+    const v = readArg(() =>
+      decodeStruct(kvm_create_spapr_tce, kvm.kernel.current.mm.read(Number(arg), 16))
+    );
     // powerpc.c converts the legacy call: 4K pages, offset 0, size = window_size >> 12.
     return createSpaprTce(kvm, v.liobn as bigint, 12, 0n, (v.window_size as bigint) >> 12n);
   }],
   [KVM_CREATE_SPAPR_TCE_64, (kvm, arg) => {
-    const v = readArg(() => decodeStruct(kvm_create_spapr_tce_64, kvm.kernel.current.mm.read(Number(arg), 32)));
+    const v = readArg(() =>
+      decodeStruct(kvm_create_spapr_tce_64, kvm.kernel.current.mm.read(Number(arg), 32))
+    );
     if (v.flags !== 0n) throw new Errno(EINVAL, "flags must be 0");
     const shift = v.page_shift as bigint;
-    return createSpaprTce(kvm, v.liobn as bigint, shift > 64n ? 65 : Number(shift), v.offset as bigint, v.size as bigint);
+    return createSpaprTce(
+      kvm,
+      v.liobn as bigint,
+      shift > 64n ? 65 : Number(shift),
+      v.offset as bigint,
+      v.size as bigint,
+    );
   }],
 );
 kvmppcRegisterHcall(H_PUT_TCE.nr, kvmppcHPutTce, true);

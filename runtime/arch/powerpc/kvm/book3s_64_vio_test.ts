@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { boot, fdOf, withGroup } from "../../../drivers/vfio/test_helpers.ts";
-import { KVM_CREATE_SPAPR_TCE, KVM_CREATE_SPAPR_TCE_64 } from "../include/uapi/asm/kvm_spapr_tce.ts";
+import {
+  KVM_CREATE_SPAPR_TCE,
+  KVM_CREATE_SPAPR_TCE_64,
+} from "../include/uapi/asm/kvm_spapr_tce.ts";
 import { KVM_CAP, KVM_CHECK_EXTENSION, KVM_ENABLE_CAP } from "../../../include/uapi/linux/kvm.ts";
 import { H } from "../include/asm/hvcall.ts";
 import { kvmppcFindTable } from "./book3s_64_vio.ts";
@@ -14,7 +17,9 @@ const L = 0x8000_0000n;
 function withTable(profile: "seed" | "mainline" = "seed", pageShift = 12n, size = 1n << 18n) {
   const t = boot(profile);
   const g = t.guest();
-  const fd = t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, { liobn: L, page_shift: pageShift, offset: 0n, size }).ret;
+  const fd =
+    t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, { liobn: L, page_shift: pageShift, offset: 0n, size })
+      .ret;
   assert.ok(fd >= 0);
   return { t, g, fd, kvm: t.vmm.proc.fget(g.vmfd).private_data as Kvm };
 }
@@ -22,36 +27,64 @@ function withTable(profile: "seed" | "mainline" = "seed", pageShift = 12n, size 
 for (const profile of ["seed", "mainline"] as const) {
   Deno.test(`[${profile}] caps SPAPR_TCE / TCE_64 / TCE_VFIO / MULTITCE / PPC_ENABLE_HCALL answer 1 on ppc64le, 0 on arm64 (${S} §2.1)`, () => {
     const t = boot(profile);
-    for (const c of ["KVM_CAP_SPAPR_TCE", "KVM_CAP_SPAPR_TCE_64", "KVM_CAP_SPAPR_TCE_VFIO", "KVM_CAP_SPAPR_MULTITCE", "KVM_CAP_PPC_ENABLE_HCALL"]) {
+    for (
+      const c of [
+        "KVM_CAP_SPAPR_TCE",
+        "KVM_CAP_SPAPR_TCE_64",
+        "KVM_CAP_SPAPR_TCE_VFIO",
+        "KVM_CAP_SPAPR_MULTITCE",
+        "KVM_CAP_PPC_ENABLE_HCALL",
+      ]
+    ) {
       assert.equal(t.ioctl(t.guest().vmfd, KVM_CHECK_EXTENSION, KVM_CAP[c]!).ret, 1, c);
     }
     const a = boot(profile, { arch: "arm64" });
-    assert.equal(a.ioctl(a.guest().vmfd, KVM_CHECK_EXTENSION, KVM_CAP.KVM_CAP_SPAPR_TCE_64!).ret, 0);
+    assert.equal(
+      a.ioctl(a.guest().vmfd, KVM_CHECK_EXTENSION, KVM_CAP.KVM_CAP_SPAPR_TCE_64!).ret,
+      0,
+    );
   });
 }
 
 Deno.test(`KVM_CREATE_SPAPR_TCE_64: flags ≠ 0, size 0, page_shift < 12 or > 34, offset+size past 2^64 → EINVAL (${S} §2.1; powerpc.c, book3s_64_vio.c)`, () => {
   const { t, g } = withTable();
-  for (const bad of [
-    { liobn: 1n, page_shift: 12n, flags: 1n, offset: 0n, size: 16n },
-    { liobn: 1n, page_shift: 12n, offset: 0n, size: 0n },
-    { liobn: 1n, page_shift: 11n, offset: 0n, size: 16n },
-    { liobn: 1n, page_shift: 35n, offset: 0n, size: 16n },
-    { liobn: 1n, page_shift: 0xffff_ffffn, offset: 0n, size: 16n },
-    { liobn: 1n, page_shift: 12n, offset: 1n << 52n, size: 1n },
-  ] as Record<string, bigint>[]) assert.equal(t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, bad).ret, -22);
+  for (
+    const bad of [
+      { liobn: 1n, page_shift: 12n, flags: 1n, offset: 0n, size: 16n },
+      { liobn: 1n, page_shift: 12n, offset: 0n, size: 0n },
+      { liobn: 1n, page_shift: 11n, offset: 0n, size: 16n },
+      { liobn: 1n, page_shift: 35n, offset: 0n, size: 16n },
+      { liobn: 1n, page_shift: 0xffff_ffffn, offset: 0n, size: 16n },
+      { liobn: 1n, page_shift: 12n, offset: 1n << 52n, size: 1n },
+    ] as Record<string, bigint>[]
+  ) assert.equal(t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, bad).ret, -22);
 });
 
 Deno.test(`KVM_CREATE_SPAPR_TCE_64: a liobn that already has a table → EBUSY; closing the fd frees the liobn (${S} §2.1)`, () => {
   const { t, g, fd } = withTable();
-  assert.equal(t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, { liobn: L, page_shift: 12n, offset: 0n, size: 16n }).ret, -16);
+  assert.equal(
+    t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, { liobn: L, page_shift: 12n, offset: 0n, size: 16n })
+      .ret,
+    -16,
+  );
   t.vmm.close(fd);
-  assert.ok(t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, { liobn: L, page_shift: 12n, offset: 0n, size: 16n }).ret >= 0);
+  assert.ok(
+    t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, { liobn: L, page_shift: 12n, offset: 0n, size: 16n })
+      .ret >= 0,
+  );
 });
 
 Deno.test(`KVM_CREATE_SPAPR_TCE_64: a table whose page array exceeds KMALLOC_MAX_SIZE → ENOMEM (${S} §2.1)`, () => {
   const { t, g } = withTable();
-  assert.equal(t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, { liobn: 7n, page_shift: 12n, offset: 0n, size: 1n << 40n }).ret, -12);
+  assert.equal(
+    t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, {
+      liobn: 7n,
+      page_shift: 12n,
+      offset: 0n,
+      size: 1n << 40n,
+    }).ret,
+    -12,
+  );
 });
 
 Deno.test(`legacy KVM_CREATE_SPAPR_TCE = 4K pages at 0, window_size < 4K → EINVAL (${S} §2.1; powerpc.c)`, () => {
@@ -66,11 +99,23 @@ Deno.test(`legacy KVM_CREATE_SPAPR_TCE = 4K pages at 0, window_size < 4K → EIN
 Deno.test(`a 64 GiB window with 64K pages costs nothing until written; 1000 entries cost few table pages (${S} §1.4; book3s_64_vio.c lazy pages)`, () => {
   const t = boot("seed");
   const g = t.guest();
-  assert.ok(t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, { liobn: 9n, page_shift: 16n, offset: 1n << 43n, size: 1n << 20n }).ret >= 0);
+  assert.ok(
+    t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, {
+      liobn: 9n,
+      page_shift: 16n,
+      offset: 1n << 43n,
+      size: 1n << 20n,
+    }).ret >= 0,
+  );
   const kvm = t.vmm.proc.fget(g.vmfd).private_data as Kvm;
   const s = kvmppcFindTable(kvm, 9n)!;
   assert.equal(s.pagesAllocated(), 0);
-  for (let i = 0; i < 1000; i++) assert.equal(t.hcall(PUT, [9n, (1n << 59n) + BigInt(i) * 65536n, BigInt(i % 16) * 65536n | 1n]).ret, 0n);
+  for (let i = 0; i < 1000; i++) {
+    assert.equal(
+      t.hcall(PUT, [9n, (1n << 59n) + BigInt(i) * 65536n, BigInt(i % 16) * 65536n | 1n]).ret,
+      0n,
+    );
+  }
   assert.equal(s.pagesAllocated(), 1);
 });
 
@@ -133,7 +178,13 @@ Deno.test(`H_STUFF_TCE / H_PUT_TCE_INDIRECT run in-kernel only after KVM_ENABLE_
   const { t, g } = withTable();
   // The VMM enabled both at start (MULTITCE); disable STUFF and watch it exit.
   assert.equal(t.hcall(STUFF, [L, 0n, 0n, 4n]).where, "kernel");
-  assert.equal(t.ioctl(g.vmfd, KVM_ENABLE_CAP, { cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL!, args: [BigInt(STUFF), 0n, 0n, 0n] }).ret, 0);
+  assert.equal(
+    t.ioctl(g.vmfd, KVM_ENABLE_CAP, {
+      cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL!,
+      args: [BigInt(STUFF), 0n, 0n, 0n],
+    }).ret,
+    0,
+  );
   assert.equal(t.hcall(STUFF, [L, 0n, 0n, 4n]).where, "user");
 });
 
@@ -183,7 +234,14 @@ for (const profile of ["seed", "mainline"] as const) {
     const t = withGroup(profile);
     // Guest window with 64K pages over a HW window that QEMU gives 64K pages; then a 16M guest window over 64K HW pages.
     t.decl("window", "dma32", { guest: "vm1", group: 12n, liobn: 0x8000_0000n, size: 1n << 30n });
-    t.decl("window", "dma64", { guest: "vm1", group: 12n, liobn: 0x8000_0001n, offset: 1n << 59n, size: 1n << 36n, page: 1n << 24n });
+    t.decl("window", "dma64", {
+      guest: "vm1",
+      group: 12n,
+      liobn: 0x8000_0001n,
+      offset: 1n << 59n,
+      size: 1n << 36n,
+      page: 1n << 24n,
+    });
     const g = t.guest();
     const ram = 0x100_0000n; // a 16M-aligned guest page
     const r = t.hcall(PUT, [0x8000_0001n, 1n << 59n, ram | 3n]);
@@ -191,7 +249,10 @@ for (const profile of ["seed", "mainline"] as const) {
     assert.equal(r.ret, 0n);
     t.vmm.proc.mm.write(g.ramHva + 0x100_0000 + 0x2_0010, new Uint8Array([7, 8]));
     // Subpage 2 of the 16M guest page (64K HW pages) reaches the same RAM.
-    assert.deepEqual(deviceDmaRead(t.k, "0001:01:00.0", (1n << 59n) + 0x2_0010n, 2), new Uint8Array([7, 8]));
+    assert.deepEqual(
+      deviceDmaRead(t.k, "0001:01:00.0", (1n << 59n) + 0x2_0010n, 2),
+      new Uint8Array([7, 8]),
+    );
     void fdOf;
   });
 }

@@ -16,7 +16,7 @@
 import { EINVAL } from "../../../include/uapi/asm-generic/errno.ts";
 import { KVM_CAP, KVM_EXIT } from "../../../include/uapi/linux/kvm.ts";
 import { Errno } from "../../../kernel/errno.ts";
-import { kvmArch, type Kvm, type KvmVcpu } from "../../../virt/kvm/kvm_host.ts";
+import { type Kvm, kvmArch, type KvmVcpu } from "../../../virt/kvm/kvm_host.ts";
 import { kvmExitToUser } from "../../../virt/kvm/kvm_main.ts";
 import { H, hcallByNr, MAX_HCALL_OPCODE } from "../include/asm/hvcall.ts";
 import { PPC_ONE_REG } from "../include/uapi/asm/kvm.ts";
@@ -102,21 +102,27 @@ export function kvmppcGuestHcall(vcpu: KvmVcpu, nr: number, args: bigint[]): Hca
   }
   // Exit to userspace: KVM_EXIT_PAPR_HCALL with nr and args in kvm_run.
   vcpu.stat.hcallsToUser.set(name, (vcpu.stat.hcallsToUser.get(name) ?? 0) + 1);
-  const ok = kvmExitToUser(vcpu, "KVM_EXIT_PAPR_HCALL", Number(KVM_EXIT.KVM_EXIT_PAPR_HCALL), (pa) => {
-    const b = new Uint8Array(8 + 8 + 9 * 8);
-    const dv = new DataView(b.buffer);
-    dv.setBigUint64(0, BigInt(nr), true);
-    dv.setBigUint64(8, 0n, true);
-    args.slice(0, 9).forEach((a, i) => dv.setBigUint64(16 + i * 8, BigInt.asUintN(64, a), true));
-    k.phys.write(pa + 32, b);
-  }, (v) => {
-    // On re-entry the VMM's answer in papr_hcall.ret (and args[0..] for
-    // returned values) becomes r3, r4…
-    const b = k.phys.read(v.run_pa + 32, 8 + 8 + 9 * 8);
-    const dv = new DataView(b.buffer);
-    v.gpr[3] = BigInt.asIntN(64, dv.getBigUint64(8, true));
-    for (let i = 0; i < 9; i++) v.gpr[4 + i] = dv.getBigUint64(16 + i * 8, true);
-  });
+  const ok = kvmExitToUser(
+    vcpu,
+    "KVM_EXIT_PAPR_HCALL",
+    Number(KVM_EXIT.KVM_EXIT_PAPR_HCALL),
+    (pa) => {
+      const b = new Uint8Array(8 + 8 + 9 * 8);
+      const dv = new DataView(b.buffer);
+      dv.setBigUint64(0, BigInt(nr), true);
+      dv.setBigUint64(8, 0n, true);
+      args.slice(0, 9).forEach((a, i) => dv.setBigUint64(16 + i * 8, BigInt.asUintN(64, a), true));
+      k.phys.write(pa + 32, b);
+    },
+    (v) => {
+      // On re-entry the VMM's answer in papr_hcall.ret (and args[0..] for
+      // returned values) becomes r3, r4…
+      const b = k.phys.read(v.run_pa + 32, 8 + 8 + 9 * 8);
+      const dv = new DataView(b.buffer);
+      v.gpr[3] = BigInt.asIntN(64, dv.getBigUint64(8, true));
+      for (let i = 0; i < 9; i++) v.gpr[4 + i] = dv.getBigUint64(16 + i * 8, true);
+    },
+  );
   if (!ok) throw new Errno(EINVAL, "vCPU is not running (no VMM thread in KVM_RUN)");
   const def = hcallByNr(nr);
   const rets = (def?.rets ?? []).map((_, i) => vcpu.gpr[4 + i]!);
@@ -138,11 +144,16 @@ ext.initVm = (kvm) => {
 ext.caps.set(Number(KVM_CAP.KVM_CAP_PPC_PAPR), () => 1);
 ext.caps.set(Number(KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL), () => 1);
 ext.caps.set(Number(KVM_CAP.KVM_CAP_NR_VCPUS), () => 8);
-ext.caps.set(Number(KVM_CAP.KVM_CAP_PPC_MMU_RADIX), (kvm) => (kvm ? (ppcVm(kvm).radix ? 1 : 0) : 1));
+ext.caps.set(
+  Number(KVM_CAP.KVM_CAP_PPC_MMU_RADIX),
+  (kvm) => (kvm ? (ppcVm(kvm).radix ? 1 : 0) : 1),
+);
 ext.enableCapVm.set(Number(KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL), (kvm, args) => {
   // powerpc.c: hcall must be a valid opcode with an in-kernel implementation.
   const nr = Number(args[0]);
-  if (nr & 3 || nr > MAX_HCALL_OPCODE || args[1]! > 1n || !IN_KERNEL.has(nr)) throw new Errno(EINVAL);
+  if (nr & 3 || nr > MAX_HCALL_OPCODE || args[1]! > 1n || !IN_KERNEL.has(nr)) {
+    throw new Errno(EINVAL);
+  }
   if (args[1]) ppcVm(kvm).enabledHcalls.add(nr);
   else ppcVm(kvm).enabledHcalls.delete(nr);
   return 0;

@@ -12,12 +12,20 @@ import { KVM_CAP, KVM_ENABLE_CAP } from "../../../include/uapi/linux/kvm.ts";
 import { EINVAL } from "../../../include/uapi/asm-generic/errno.ts";
 
 const TEST_HCALL = 0x3f0; // unused opcode, registered below only for this test
-kvmppcRegisterHcall(TEST_HCALL, (_v, args) => (args[0] === 0n ? H.H_TOO_HARD! : H.H_SUCCESS!), false);
+kvmppcRegisterHcall(
+  TEST_HCALL,
+  (_v, args) => (args[0] === 0n ? H.H_TOO_HARD! : H.H_SUCCESS!),
+  false,
+);
 
 function guest() {
   const k = new Kernel(hostConfig("h", new Map([["arch", ["ppc64le"]]])));
   const vmm = new Vmm(k);
-  decls.get("guest")!.instantiate(vmm, { keyword: "guest", name: "vm1", props: new Map([["memory", [1n << 24n]]]) });
+  decls.get("guest")!.instantiate(vmm, {
+    keyword: "guest",
+    name: "vm1",
+    props: new Map([["memory", [1n << 24n]]]),
+  });
   const g = vmm.guests.get("vm1")!;
   return { k, vmm, g, vcpu: vmm.kvmVcpu(g.vcpus[0]!) };
 }
@@ -35,7 +43,10 @@ Deno.test("an hcall with no in-kernel handler exits as KVM_EXIT_PAPR_HCALL; QEMU
 Deno.test("a registered hcall runs in-kernel only after KVM_ENABLE_CAP(KVM_CAP_PPC_ENABLE_HCALL) when not default-on (spapr-tce-vfio-sva.md §1.4; api.rst §7.1)", () => {
   const { vmm, g, vcpu } = guest();
   assert.equal(kvmppcGuestHcall(vcpu, TEST_HCALL, [1n]).where, "user");
-  const r = vmm.ioctl(g.vmfd, KVM_ENABLE_CAP, { cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL, args: [BigInt(TEST_HCALL), 1n] });
+  const r = vmm.ioctl(g.vmfd, KVM_ENABLE_CAP, {
+    cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL,
+    args: [BigInt(TEST_HCALL), 1n],
+  });
   assert.equal(r.ret, 0);
   const out = kvmppcGuestHcall(vcpu, TEST_HCALL, [1n]);
   assert.equal(out.where, "kernel");
@@ -44,7 +55,10 @@ Deno.test("a registered hcall runs in-kernel only after KVM_ENABLE_CAP(KVM_CAP_P
 
 Deno.test("H_TOO_HARD from an in-kernel handler is never seen by the guest: the hcall goes to the VMM (spapr-tce-vfio-sva.md §1.2)", () => {
   const { vmm, g, vcpu } = guest();
-  vmm.ioctl(g.vmfd, KVM_ENABLE_CAP, { cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL, args: [BigInt(TEST_HCALL), 1n] });
+  vmm.ioctl(g.vmfd, KVM_ENABLE_CAP, {
+    cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL,
+    args: [BigInt(TEST_HCALL), 1n],
+  });
   const out = kvmppcGuestHcall(vcpu, TEST_HCALL, [0n]);
   assert.equal(out.where, "user");
   assert.notEqual(out.ret, H.H_TOO_HARD);
@@ -52,5 +66,9 @@ Deno.test("H_TOO_HARD from an in-kernel handler is never seen by the guest: the 
 
 Deno.test("KVM_CAP_PPC_ENABLE_HCALL for an hcall without in-kernel implementation → EINVAL (api.rst §7.1)", () => {
   const { vmm, g } = guest();
-  assert.equal(vmm.ioctl(g.vmfd, KVM_ENABLE_CAP, { cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL, args: [0x3f8n, 1n] }).ret, -EINVAL);
+  assert.equal(
+    vmm.ioctl(g.vmfd, KVM_ENABLE_CAP, { cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL, args: [0x3f8n, 1n] })
+      .ret,
+    -EINVAL,
+  );
 });

@@ -31,7 +31,12 @@ import type { Process } from "../../../kernel/process.ts";
 import type { Profile } from "../../../kernel/uapi.ts";
 import { type IotlbMap, VHOST_MAP_RW, VhostIotlb } from "../../vhost/iotlb.ts";
 import { type DmaAccess, Vringh, VringhError } from "../../vhost/vringh.ts";
-import { VDPA_RESET_F_CLEAN_MAP, type VdpaCallback, type VdpaConfigOps, type VdpaIovaRange } from "../vdpa.ts";
+import {
+  VDPA_RESET_F_CLEAN_MAP,
+  type VdpaCallback,
+  type VdpaConfigOps,
+  type VdpaIovaRange,
+} from "../vdpa.ts";
 
 export const VDPASIM_QUEUE_MAX = 256;
 export const VDPASIM_VENDOR_ID = 0;
@@ -134,17 +139,30 @@ export class VdpaSim {
   }
 
   /** Copy between the device and DMA memory through the IOTLB (vringh iotlb_translate + copy). */
-  #xfer(asid: number, iova: number, buf: Uint8Array, off: number, len: number, write: boolean): void {
+  #xfer(
+    asid: number,
+    iova: number,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    write: boolean,
+  ): void {
     const tlb = this.iommu[asid]!;
     let done = 0;
     while (done < len) {
       const a = iova + done;
       const m = tlb.find(a);
       if (!m) {
-        throw new VringhError(EINVAL, `IOTLB miss: iova 0x${a.toString(16)} is not mapped in AS ${asid}`);
+        throw new VringhError(
+          EINVAL,
+          `IOTLB miss: iova 0x${a.toString(16)} is not mapped in AS ${asid}`,
+        );
       }
       if (!(m.perm & (write ? 2 : 1))) {
-        throw new VringhError(EPERM, `IOTLB permission: iova 0x${a.toString(16)} is not ${write ? "writable" : "readable"}`);
+        throw new VringhError(
+          EPERM,
+          `IOTLB permission: iova 0x${a.toString(16)} is not ${write ? "writable" : "readable"}`,
+        );
       }
       const n = Math.min(len - done, m.last - a + 1);
       const target = m.addr + (a - m.start);
@@ -159,7 +177,12 @@ export class VdpaSim {
         else buf.set(this.kernel.phys.read(target, n), off + done);
       } catch (e) {
         if (e instanceof Errno) {
-          throw new VringhError(e.errno, `copy ${write ? "to" : "from"} iova 0x${a.toString(16)} (addr 0x${target.toString(16)}) failed: ${e.message}`);
+          throw new VringhError(
+            e.errno,
+            `copy ${write ? "to" : "from"} iova 0x${a.toString(16)} (addr 0x${
+              target.toString(16)
+            }) failed: ${e.message}`,
+          );
         }
         throw e;
       }
@@ -220,7 +243,13 @@ export class VdpaSim {
   #queueReady(idx: number): void {
     const vq = this.vqs[idx]!;
     const num = this.profile === "seed" ? VDPASIM_QUEUE_MAX : vq.num || VDPASIM_QUEUE_MAX;
-    const vr = new Vringh(this.dmaFor(idx), num, toAddr(vq.descAddr), toAddr(vq.driverAddr), toAddr(vq.deviceAddr));
+    const vr = new Vringh(
+      this.dmaFor(idx),
+      num,
+      toAddr(vq.descAddr),
+      toAddr(vq.driverAddr),
+      toAddr(vq.deviceAddr),
+    );
     vr.lastAvailIdx = vq.lastAvail;
     if (this.profile === "mainline") {
       // Used idx starts equal to the stored avail idx (no inflight descriptors migrate).
@@ -325,7 +354,9 @@ export class VdpaSim {
     get_config: (off, buf) => {
       if (this.profile === "seed") {
         // ~v5.10: the copy happens only when off + len < size, so a whole-config read stays zero.
-        if (off + buf.length < this.attr.configSize) buf.set(this.config.subarray(off, off + buf.length));
+        if (off + buf.length < this.attr.configSize) {
+          buf.set(this.config.subarray(off, off + buf.length));
+        }
         return;
       }
       if (off + buf.length > this.attr.configSize) return;

@@ -25,7 +25,13 @@
  */
 import { EINVAL } from "../../../include/uapi/asm-generic/errno.ts";
 import { bitMask, VIRTIO_F } from "../../../include/uapi/linux/virtio_config.ts";
-import { VIRTIO_NET_F, VIRTIO_NET_HDR_LEN, VIRTIO_NET_HDR_V1_LEN, virtio_net_config, virtio_net_config_seed } from "../../../include/uapi/linux/virtio_net.ts";
+import {
+  virtio_net_config,
+  virtio_net_config_seed,
+  VIRTIO_NET_F,
+  VIRTIO_NET_HDR_LEN,
+  VIRTIO_NET_HDR_V1_LEN,
+} from "../../../include/uapi/linux/virtio_net.ts";
 import { Errno } from "../../../kernel/errno.ts";
 import type { Kernel } from "../../../kernel/kernel.ts";
 import { Kiov, VringhError } from "../../vhost/vringh.ts";
@@ -34,10 +40,20 @@ import { VdpaSim, type VdpaSimAttr } from "./vdpa_sim.ts";
 
 const F = { ...VIRTIO_F, ...VIRTIO_NET_F };
 /** Seed era: ANY_LAYOUT, VERSION_1, ACCESS_PLATFORM, NET_F_MAC. */
-export const VDPASIM_NET_FEATURES_SEED = bitMask(F, ["VIRTIO_F_ANY_LAYOUT", "VIRTIO_F_VERSION_1", "VIRTIO_F_ACCESS_PLATFORM", "VIRTIO_NET_F_MAC"]);
+export const VDPASIM_NET_FEATURES_SEED = bitMask(F, [
+  "VIRTIO_F_ANY_LAYOUT",
+  "VIRTIO_F_VERSION_1",
+  "VIRTIO_F_ACCESS_PLATFORM",
+  "VIRTIO_NET_F_MAC",
+]);
 /** Mainline: + MTU, STATUS, CTRL_VQ, CTRL_MAC_ADDR. */
 export const VDPASIM_NET_FEATURES = VDPASIM_NET_FEATURES_SEED |
-  bitMask(F, ["VIRTIO_NET_F_MTU", "VIRTIO_NET_F_STATUS", "VIRTIO_NET_F_CTRL_VQ", "VIRTIO_NET_F_CTRL_MAC_ADDR"]);
+  bitMask(F, [
+    "VIRTIO_NET_F_MTU",
+    "VIRTIO_NET_F_STATUS",
+    "VIRTIO_NET_F_CTRL_VQ",
+    "VIRTIO_NET_F_CTRL_MAC_ADDR",
+  ]);
 
 const RXQ = 0, TXQ = 1, CVQ = 2;
 const MAX_CHAIN = 16 * 1024 * 1024;
@@ -148,7 +164,12 @@ export class VdpaSimNet extends VdpaSim {
 
   #checkChain(iov: Kiov, what: string): void {
     // A simulator limit, not a kernel rule: refuse absurd chains instead of copying gigabytes.
-    if (iov.total() > MAX_CHAIN) throw new VringhError(EINVAL, `${what} chain of ${iov.total()} bytes exceeds the simulator's ${MAX_CHAIN}-byte limit`);
+    if (iov.total() > MAX_CHAIN) {
+      throw new VringhError(
+        EINVAL,
+        `${what} chain of ${iov.total()} bytes exceeds the simulator's ${MAX_CHAIN}-byte limit`,
+      );
+    }
   }
 
   #receiveFilter(len: number): boolean {
@@ -274,7 +295,9 @@ export function vdpasimNetAdd(k: Kernel, o: VdpaSimNetOpts): VdpaDevice {
   if (seed && o.mtu !== undefined && o.mtu !== 1500) {
     throw new Errno(EINVAL, "the seed-era vdpa_sim has no MTU attribute (mtu is fixed at 1500)");
   }
-  if (o.mtu !== undefined && (o.mtu < 68 || o.mtu > 65535)) throw new Errno(EINVAL, `mtu ${o.mtu} out of range`);
+  if (o.mtu !== undefined && (o.mtu < 68 || o.mtu > 65535)) {
+    throw new Errno(EINVAL, `mtu ${o.mtu} out of range`);
+  }
   const sim = new VdpaSimNet(k, o);
   const ops = seed ? sim.ops : { ...sim.ops, ...sim.mainlineOps() };
   return vdpaRegisterDevice(k, {

@@ -34,7 +34,13 @@ export const GENERIC_LAYOUT: IocLayout = { sizeBits: 14, dirShift: 30, none: 0, 
  * console.log(ioc(GENERIC_LAYOUT, "none", 0xAE, 0, 0)); // 44544
  * ```
  */
-export function ioc(layout: IocLayout, dir: IocDir, type: number, nr: number, size: number): number {
+export function ioc(
+  layout: IocLayout,
+  dir: IocDir,
+  type: number,
+  nr: number,
+  size: number,
+): number {
   const d = dir === "none"
     ? layout.none
     : dir === "r"

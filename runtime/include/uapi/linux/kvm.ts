@@ -152,7 +152,8 @@ export const KVM_GET_API_VERSION = IO("KVM_GET_API_VERSION", KVMIO, 0x00, { kind
 });
 export const KVM_CREATE_VM = IO("KVM_CREATE_VM", KVMIO, 0x01, { kind: "value", name: "type" }, {
   ...SYS,
-  doc: "Creates a VM and returns its fd. arm64: type bits 7:0 = IPA size (0 = 40). ppc: 1 = HV, 2 = PR.",
+  doc:
+    "Creates a VM and returns its fd. arm64: type bits 7:0 = IPA size (0 = 40). ppc: 1 = HV, 2 = PR.",
   errors: ["EINVAL: unsupported machine type or IPA size (kvm_main.c, arch kvm_arch_init_vm)"],
 });
 export const KVM_CHECK_EXTENSION = IO("KVM_CHECK_EXTENSION", KVMIO, 0x03, {
@@ -237,8 +238,12 @@ export const KVM_CREATE_DEVICE = IOWR("KVM_CREATE_DEVICE", KVMIO, 0xE0, 12, {
   io: "inout",
 }, {
   ...VM,
-  doc: "Creates an in-kernel device; its fd comes back in `fd`. KVM_CREATE_DEVICE_TEST only probes.",
-  errors: ["ENODEV: unknown or unregistered type", "EBUSY: device-specific (e.g. a second KVM-VFIO device)"],
+  doc:
+    "Creates an in-kernel device; its fd comes back in `fd`. KVM_CREATE_DEVICE_TEST only probes.",
+  errors: [
+    "ENODEV: unknown or unregistered type",
+    "EBUSY: device-specific (e.g. a second KVM-VFIO device)",
+  ],
 });
 const attrErrors = [
   "EPERM: the device has no accessor for this operation",
@@ -254,18 +259,33 @@ export const KVM_GET_DEVICE_ATTR = IOW("KVM_GET_DEVICE_ATTR", KVMIO, 0xE2, 24, {
   kind: "struct",
   struct: kvm_device_attr,
   io: "in",
-}, { fd: "device, vcpu", source: SRC, doc: "Reads a device attribute into *addr.", errors: attrErrors });
+}, {
+  fd: "device, vcpu",
+  source: SRC,
+  doc: "Reads a device attribute into *addr.",
+  errors: attrErrors,
+});
 export const KVM_HAS_DEVICE_ATTR = IOW("KVM_HAS_DEVICE_ATTR", KVMIO, 0xE3, 24, {
   kind: "struct",
   struct: kvm_device_attr,
   io: "in",
-}, { fd: "device, vcpu", source: SRC, doc: "0 if the attribute exists, else ENXIO.", errors: attrErrors });
+}, {
+  fd: "device, vcpu",
+  source: SRC,
+  doc: "0 if the attribute exists, else ENXIO.",
+  errors: attrErrors,
+});
 
 /** Marker so unused-import lint stays quiet where only IOR is needed elsewhere. */
 export const _IOR = IOR;
 
 /** System ioctls (on /dev/kvm). */
-export const KVM_SYS_IOCTLS = [KVM_GET_API_VERSION, KVM_CREATE_VM, KVM_CHECK_EXTENSION, KVM_GET_VCPU_MMAP_SIZE];
+export const KVM_SYS_IOCTLS = [
+  KVM_GET_API_VERSION,
+  KVM_CREATE_VM,
+  KVM_CHECK_EXTENSION,
+  KVM_GET_VCPU_MMAP_SIZE,
+];
 /** Generic VM ioctls. */
 export const KVM_VM_IOCTLS = [
   KVM_CHECK_EXTENSION,
@@ -292,7 +312,12 @@ export const KVM_DEVICE_IOCTLS = [KVM_SET_DEVICE_ATTR, KVM_GET_DEVICE_ATTR, KVM_
 
 /** Constant groups for scripts and help. */
 export const KVM_CONSTANTS: ConstGroup[] = [
-  { group: "KVM_CAP", source: SRC, doc: "Capability numbers for KVM_CHECK_EXTENSION/KVM_ENABLE_CAP", values: KVM_CAP },
+  {
+    group: "KVM_CAP",
+    source: SRC,
+    doc: "Capability numbers for KVM_CHECK_EXTENSION/KVM_ENABLE_CAP",
+    values: KVM_CAP,
+  },
   { group: "KVM_EXIT", source: SRC, doc: "kvm_run.exit_reason values", values: KVM_EXIT },
   { group: "KVM_DEV_TYPE", source: SRC, doc: "KVM_CREATE_DEVICE types", values: KVM_DEV_TYPE },
   { group: "KVM_MEM", source: SRC, doc: "Memory region flags", values: KVM_MEM },

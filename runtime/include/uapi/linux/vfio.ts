@@ -40,7 +40,10 @@ export const VFIO_EXT = {
 } as const;
 
 /** vfio_group_status.flags. */
-export const VFIO_GROUP_FLAGS = { VFIO_GROUP_FLAGS_VIABLE: 1n, VFIO_GROUP_FLAGS_CONTAINER_SET: 2n } as const;
+export const VFIO_GROUP_FLAGS = {
+  VFIO_GROUP_FLAGS_VIABLE: 1n,
+  VFIO_GROUP_FLAGS_CONTAINER_SET: 2n,
+} as const;
 /** vfio_iommu_type1_dma_map.flags. */
 export const VFIO_DMA_MAP_FLAGS = {
   VFIO_DMA_MAP_FLAG_READ: 1n,
@@ -80,7 +83,13 @@ export const vfio_group_status = defineStruct("vfio_group_status", [
 
 export const vfio_device_info = defineStruct("vfio_device_info", [
   ["argsz", "u32"],
-  ["flags", "u32", { flags: flagsOf("VFIO_DEVICE_FLAGS_", { VFIO_DEVICE_FLAGS_RESET: 1n, VFIO_DEVICE_FLAGS_PCI: 2n }), out: true }],
+  ["flags", "u32", {
+    flags: flagsOf("VFIO_DEVICE_FLAGS_", {
+      VFIO_DEVICE_FLAGS_RESET: 1n,
+      VFIO_DEVICE_FLAGS_PCI: 2n,
+    }),
+    out: true,
+  }],
   ["num_regions", "u32", { out: true }],
   ["num_irqs", "u32", { out: true }],
   ["cap_offset", "u32", { out: true }],
@@ -89,11 +98,18 @@ export const vfio_device_info = defineStruct("vfio_device_info", [
 
 export const vfio_iommu_type1_info = defineStruct("vfio_iommu_type1_info", [
   ["argsz", "u32"],
-  ["flags", "u32", { flags: flagsOf("VFIO_IOMMU_INFO_", { VFIO_IOMMU_INFO_PGSIZES: 1n, VFIO_IOMMU_INFO_CAPS: 2n }), out: true }],
+  ["flags", "u32", {
+    flags: flagsOf("VFIO_IOMMU_INFO_", { VFIO_IOMMU_INFO_PGSIZES: 1n, VFIO_IOMMU_INFO_CAPS: 2n }),
+    out: true,
+  }],
   ["iova_pgsizes", "u64", { hex: true, out: true }],
   ["cap_offset", "u32", { out: true }],
   ["pad", "u32"],
-], { argsz: "argsz", tail: { name: "caps", elem: "u8" }, doc: "Supported IOMMU page sizes and a capability chain." });
+], {
+  argsz: "argsz",
+  tail: { name: "caps", elem: "u8" },
+  doc: "Supported IOMMU page sizes and a capability chain.",
+});
 
 export const vfio_iommu_type1_dma_map = defineStruct("vfio_iommu_type1_dma_map", [
   ["argsz", "u32"],
@@ -101,14 +117,21 @@ export const vfio_iommu_type1_dma_map = defineStruct("vfio_iommu_type1_dma_map",
   ["vaddr", "u64", { hex: true }],
   ["iova", "u64", { hex: true }],
   ["size", "u64", { hex: true }],
-], { argsz: "argsz", doc: "Map size bytes of the caller's memory at vaddr to the device address iova." });
+], {
+  argsz: "argsz",
+  doc: "Map size bytes of the caller's memory at vaddr to the device address iova.",
+});
 
 export const vfio_iommu_type1_dma_unmap = defineStruct("vfio_iommu_type1_dma_unmap", [
   ["argsz", "u32"],
   ["flags", "u32", { flags: flagsOf("VFIO_DMA_UNMAP_FLAG_", VFIO_DMA_UNMAP_FLAGS) }],
   ["iova", "u64", { hex: true }],
   ["size", "u64", { hex: true, out: true }],
-], { argsz: "argsz", tail: { name: "data", elem: "u8" }, doc: "Unmap [iova, iova+size); type1 writes back the bytes unmapped in size." });
+], {
+  argsz: "argsz",
+  tail: { name: "data", elem: "u8" },
+  doc: "Unmap [iova, iova+size); type1 writes back the bytes unmapped in size.",
+});
 
 export const vfio_iommu_spapr_tce_ddw_info = defineStruct("vfio_iommu_spapr_tce_ddw_info", [
   ["pgsizes", "u64", { hex: true }],
@@ -140,7 +163,10 @@ export const vfio_iommu_spapr_tce_create = defineStruct("vfio_iommu_spapr_tce_cr
   ["levels", "u32"],
   ["__resv2", "u32"],
   ["start_addr", "u64", { hex: true, out: true }],
-], { argsz: "argsz", doc: "Create a DMA window; the platform picks the bus address (start_addr out)." });
+], {
+  argsz: "argsz",
+  doc: "Create a DMA window; the platform picks the bus address (start_addr out).",
+});
 
 export const vfio_iommu_spapr_tce_remove = defineStruct("vfio_iommu_spapr_tce_remove", [
   ["argsz", "u32"],
@@ -151,7 +177,9 @@ export const vfio_iommu_spapr_tce_remove = defineStruct("vfio_iommu_spapr_tce_re
 const C = { fd: "container", source: SRC };
 const G = { fd: "group", source: SRC };
 
-export const VFIO_GET_API_VERSION = IO("VFIO_GET_API_VERSION", VFIO_TYPE, VFIO_BASE + 0, { kind: "none" }, {
+export const VFIO_GET_API_VERSION = IO("VFIO_GET_API_VERSION", VFIO_TYPE, VFIO_BASE + 0, {
+  kind: "none",
+}, {
   ...C,
   doc: "Returns VFIO_API_VERSION (0).",
   errors: [],
@@ -162,12 +190,18 @@ export const VFIO_CHECK_EXTENSION = IO("VFIO_CHECK_EXTENSION", VFIO_TYPE, VFIO_B
   enum: EXT_ENUM,
 }, {
   ...C,
-  doc: "≥1 if the extension / IOMMU type is supported. Before SET_IOMMU every backend is polled; after, only the set one answers.",
+  doc:
+    "≥1 if the extension / IOMMU type is supported. Before SET_IOMMU every backend is polled; after, only the set one answers.",
   errors: [`(never fails; 0 = unsupported) (${REF} §3.5; drivers/vfio/container.c)`],
 });
-export const VFIO_SET_IOMMU = IO("VFIO_SET_IOMMU", VFIO_TYPE, VFIO_BASE + 2, { kind: "value", name: "type", enum: EXT_ENUM }, {
+export const VFIO_SET_IOMMU = IO("VFIO_SET_IOMMU", VFIO_TYPE, VFIO_BASE + 2, {
+  kind: "value",
+  name: "type",
+  enum: EXT_ENUM,
+}, {
   ...C,
-  doc: "Selects the IOMMU backend of the container and attaches every group already in it. There is no unset.",
+  doc:
+    "Selects the IOMMU backend of the container and attaches every group already in it. There is no unset.",
   errors: [
     `EINVAL: no group in the container, or a backend is already set (${REF} §3.5; drivers/vfio/container.c vfio_ioctl_set_iommu)`,
     `ENODEV: no backend claims this type on this host (${REF} §3.5)`,
@@ -201,14 +235,21 @@ export const VFIO_GROUP_SET_CONTAINER = IO("VFIO_GROUP_SET_CONTAINER", VFIO_TYPE
     `EPERM/EBUSY: the container's backend refuses the group (sPAPR: incompatible tables → EPERM, v1 second group → EBUSY) (${REF} §3.7)`,
   ],
 });
-export const VFIO_GROUP_UNSET_CONTAINER = IO("VFIO_GROUP_UNSET_CONTAINER", VFIO_TYPE, VFIO_BASE + 5, { kind: "none" }, {
-  ...G,
-  doc: "Takes the group out of its container; the last group leaving releases the backend (mappings, windows, registrations).",
-  errors: [
-    `EINVAL: the group is not in a container (${REF} §3.5; drivers/vfio/group.c)`,
-    `EBUSY: a device fd of the group is open (${REF} §3.5)`,
-  ],
-});
+export const VFIO_GROUP_UNSET_CONTAINER = IO(
+  "VFIO_GROUP_UNSET_CONTAINER",
+  VFIO_TYPE,
+  VFIO_BASE + 5,
+  { kind: "none" },
+  {
+    ...G,
+    doc:
+      "Takes the group out of its container; the last group leaving releases the backend (mappings, windows, registrations).",
+    errors: [
+      `EINVAL: the group is not in a container (${REF} §3.5; drivers/vfio/group.c)`,
+      `EBUSY: a device fd of the group is open (${REF} §3.5)`,
+    ],
+  },
+);
 export const VFIO_GROUP_GET_DEVICE_FD = IO("VFIO_GROUP_GET_DEVICE_FD", VFIO_TYPE, VFIO_BASE + 6, {
   kind: "string",
   name: "device",
@@ -237,29 +278,41 @@ export const VFIO_IOMMU_GET_INFO = IO("VFIO_IOMMU_GET_INFO", VFIO_TYPE, VFIO_BAS
   io: "inout",
 }, {
   ...C,
-  doc: "type1: page-size bitmap and a capability chain (IOVA ranges, DMA mappings available). Same number as VFIO_IOMMU_SPAPR_TCE_GET_INFO.",
-  errors: [`EINVAL: argsz < 16 (drivers/vfio/vfio_iommu_type1.c)`, "EINVAL: container has no backend (container.c)"],
-});
-export const VFIO_IOMMU_SPAPR_TCE_GET_INFO = IO("VFIO_IOMMU_SPAPR_TCE_GET_INFO", VFIO_TYPE, VFIO_BASE + 12, {
-  kind: "struct",
-  struct: vfio_iommu_spapr_tce_info,
-  io: "inout",
-}, {
-  ...C,
-  doc: "sPAPR: default 32-bit window; with v2 and argsz ≥ 32 also DDW page sizes, window count and levels.",
+  doc:
+    "type1: page-size bitmap and a capability chain (IOVA ranges, DMA mappings available). Same number as VFIO_IOMMU_SPAPR_TCE_GET_INFO.",
   errors: [
-    `ENXIO: no group attached (${REF} §3.7; drivers/vfio/vfio_iommu_spapr_tce.c)`,
-    `EINVAL: argsz < 16 (${REF} §3.7)`,
-    `EPERM: caller's mm is not the container's (${REF} §3.7)`,
+    `EINVAL: argsz < 16 (drivers/vfio/vfio_iommu_type1.c)`,
+    "EINVAL: container has no backend (container.c)",
   ],
 });
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO = IO(
+  "VFIO_IOMMU_SPAPR_TCE_GET_INFO",
+  VFIO_TYPE,
+  VFIO_BASE + 12,
+  {
+    kind: "struct",
+    struct: vfio_iommu_spapr_tce_info,
+    io: "inout",
+  },
+  {
+    ...C,
+    doc:
+      "sPAPR: default 32-bit window; with v2 and argsz ≥ 32 also DDW page sizes, window count and levels.",
+    errors: [
+      `ENXIO: no group attached (${REF} §3.7; drivers/vfio/vfio_iommu_spapr_tce.c)`,
+      `EINVAL: argsz < 16 (${REF} §3.7)`,
+      `EPERM: caller's mm is not the container's (${REF} §3.7)`,
+    ],
+  },
+);
 export const VFIO_IOMMU_MAP_DMA = IO("VFIO_IOMMU_MAP_DMA", VFIO_TYPE, VFIO_BASE + 13, {
   kind: "struct",
   struct: vfio_iommu_type1_dma_map,
   io: "in",
 }, {
   ...C,
-  doc: "Map process memory for device DMA. type1 pins and tracks mappings; sPAPR writes TCEs into the window holding iova.",
+  doc:
+    "Map process memory for device DMA. type1 pins and tracks mappings; sPAPR writes TCEs into the window holding iova.",
   errors: [
     `EINVAL: argsz < 32, unknown flags, neither READ nor WRITE (${REF} §3.6, §3.7)`,
     `EINVAL: size 0 or size/iova/vaddr not aligned to the smallest IOMMU page; iova/vaddr wrap (${REF} §3.6)`,
@@ -279,7 +332,8 @@ export const VFIO_IOMMU_UNMAP_DMA = IO("VFIO_IOMMU_UNMAP_DMA", VFIO_TYPE, VFIO_B
   io: "inout",
 }, {
   ...C,
-  doc: "Unmap a range. type1 writes the bytes unmapped back into size; v2 refuses to bisect a mapping.",
+  doc:
+    "Unmap a range. type1 writes the bytes unmapped back into size; v2 refuses to bisect a mapping.",
   errors: [
     `EINVAL: argsz small, unknown flags, size 0 or unaligned, UNMAP_ALL with iova/size ≠ 0 (${REF} §3.6)`,
     `EINVAL: TYPE1v2 — the range bisects a mapping at either end (${REF} §3.6)`,
@@ -288,7 +342,9 @@ export const VFIO_IOMMU_UNMAP_DMA = IO("VFIO_IOMMU_UNMAP_DMA", VFIO_TYPE, VFIO_B
     `EINVAL: sPAPR — flags ≠ 0, size unaligned, range past the window (${REF} §3.7)`,
   ],
 });
-export const VFIO_IOMMU_ENABLE = IO("VFIO_IOMMU_ENABLE", VFIO_TYPE, VFIO_BASE + 15, { kind: "none" }, {
+export const VFIO_IOMMU_ENABLE = IO("VFIO_IOMMU_ENABLE", VFIO_TYPE, VFIO_BASE + 15, {
+  kind: "none",
+}, {
   ...C,
   doc: "sPAPR v1 only: enable the container (accounts the default window as locked memory).",
   errors: [
@@ -297,70 +353,99 @@ export const VFIO_IOMMU_ENABLE = IO("VFIO_IOMMU_ENABLE", VFIO_TYPE, VFIO_BASE + 
     `ENOTTY: on a v2 container (${REF} §3.7)`,
   ],
 });
-export const VFIO_IOMMU_DISABLE = IO("VFIO_IOMMU_DISABLE", VFIO_TYPE, VFIO_BASE + 16, { kind: "none" }, {
+export const VFIO_IOMMU_DISABLE = IO("VFIO_IOMMU_DISABLE", VFIO_TYPE, VFIO_BASE + 16, {
+  kind: "none",
+}, {
   ...C,
   doc: "sPAPR v1 only: disable the container.",
   errors: [`ENOTTY: on a v2 container (${REF} §3.7)`],
 });
-export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY = IO("VFIO_IOMMU_SPAPR_REGISTER_MEMORY", VFIO_TYPE, VFIO_BASE + 17, {
-  kind: "struct",
-  struct: vfio_iommu_spapr_register_memory,
-  io: "in",
-}, {
-  ...C,
-  doc: "sPAPR v2: pre-register (pin) memory; the first success enables the container. KVM's in-kernel H_PUT_TCE needs it too.",
-  errors: [
-    `ENOTTY: on a v1 container (${REF} §3.7)`,
-    `EINVAL: flags ≠ 0, argsz < 24, vaddr/size not page aligned or wrapping (${REF} §3.7)`,
-    `EBUSY: the same region is already registered by this container (${REF} §3.7)`,
-    "EINVAL: overlaps a different registered region (mm_iommu_new; arch/powerpc/mm/book3s64/iommu_api.c, unverified)",
-    "EFAULT: part of the range is not mapped (pinning fails)",
-    "ENOMEM: size 0 (vzalloc(0) in mm_iommu_do_alloc; inferred, unverified)",
-    `EPERM: caller's mm is not the container's (${REF} §3.7)`,
-  ],
-});
-export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY = IO("VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY", VFIO_TYPE, VFIO_BASE + 18, {
-  kind: "struct",
-  struct: vfio_iommu_spapr_register_memory,
-  io: "in",
-}, {
-  ...C,
-  doc: "sPAPR v2: drop a pre-registration made with the same vaddr and size.",
-  errors: [
-    `EPERM: no mm latched yet (${REF} §3.7)`,
-    `ENOENT: region not registered by this container (${REF} §3.7)`,
-    `EBUSY: pages of the region are still mapped in a TCE table (${REF} §3.7, unverified)`,
-    `EINVAL: flags ≠ 0 or unaligned (${REF} §3.7)`,
-  ],
-});
-export const VFIO_IOMMU_SPAPR_TCE_CREATE = IO("VFIO_IOMMU_SPAPR_TCE_CREATE", VFIO_TYPE, VFIO_BASE + 19, {
-  kind: "struct",
-  struct: vfio_iommu_spapr_tce_create,
-  io: "inout",
-}, {
-  ...C,
-  doc: "sPAPR v2: create a DMA window (max 2). Window 0 sits at bus 0, window 1 at 1<<59 (IODA2); start_addr comes back.",
-  errors: [
-    `ENXIO: no group (${REF} §3.7)`,
-    `EINVAL: flags ≠ 0, argsz < 40 (${REF} §3.7)`,
-    `ENOSPC: both windows exist (IOMMU_TABLE_GROUP_MAX_TABLES = 2) (${REF} §3.7)`,
-    `EINVAL: page size not in ddw.pgsizes, window size not a power of two / smaller than a page, levels 0 or > 5, table too deep (${REF} §3.7; platforms/powernv/pci-ioda-tce.c)`,
-    `ENOTTY: on a v1 container (${REF} §3.7)`,
-  ],
-});
-export const VFIO_IOMMU_SPAPR_TCE_REMOVE = IO("VFIO_IOMMU_SPAPR_TCE_REMOVE", VFIO_TYPE, VFIO_BASE + 20, {
-  kind: "struct",
-  struct: vfio_iommu_spapr_tce_remove,
-  io: "in",
-}, {
-  ...C,
-  doc: "sPAPR v2: remove the window containing start_addr (0 while the default window is pending just cancels it).",
-  errors: [
-    `ENXIO: no group (${REF} §3.7)`,
-    `EINVAL: start_addr in no window, flags ≠ 0 (${REF} §3.7)`,
-    `ENOTTY: on a v1 container (${REF} §3.7)`,
-  ],
-});
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY = IO(
+  "VFIO_IOMMU_SPAPR_REGISTER_MEMORY",
+  VFIO_TYPE,
+  VFIO_BASE + 17,
+  {
+    kind: "struct",
+    struct: vfio_iommu_spapr_register_memory,
+    io: "in",
+  },
+  {
+    ...C,
+    doc:
+      "sPAPR v2: pre-register (pin) memory; the first success enables the container. KVM's in-kernel H_PUT_TCE needs it too.",
+    errors: [
+      `ENOTTY: on a v1 container (${REF} §3.7)`,
+      `EINVAL: flags ≠ 0, argsz < 24, vaddr/size not page aligned or wrapping (${REF} §3.7)`,
+      `EBUSY: the same region is already registered by this container (${REF} §3.7)`,
+      "EINVAL: overlaps a different registered region (mm_iommu_new; arch/powerpc/mm/book3s64/iommu_api.c, unverified)",
+      "EFAULT: part of the range is not mapped (pinning fails)",
+      "ENOMEM: size 0 (vzalloc(0) in mm_iommu_do_alloc; inferred, unverified)",
+      `EPERM: caller's mm is not the container's (${REF} §3.7)`,
+    ],
+  },
+);
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY = IO(
+  "VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY",
+  VFIO_TYPE,
+  VFIO_BASE + 18,
+  {
+    kind: "struct",
+    struct: vfio_iommu_spapr_register_memory,
+    io: "in",
+  },
+  {
+    ...C,
+    doc: "sPAPR v2: drop a pre-registration made with the same vaddr and size.",
+    errors: [
+      `EPERM: no mm latched yet (${REF} §3.7)`,
+      `ENOENT: region not registered by this container (${REF} §3.7)`,
+      `EBUSY: pages of the region are still mapped in a TCE table (${REF} §3.7, unverified)`,
+      `EINVAL: flags ≠ 0 or unaligned (${REF} §3.7)`,
+    ],
+  },
+);
+export const VFIO_IOMMU_SPAPR_TCE_CREATE = IO(
+  "VFIO_IOMMU_SPAPR_TCE_CREATE",
+  VFIO_TYPE,
+  VFIO_BASE + 19,
+  {
+    kind: "struct",
+    struct: vfio_iommu_spapr_tce_create,
+    io: "inout",
+  },
+  {
+    ...C,
+    doc:
+      "sPAPR v2: create a DMA window (max 2). Window 0 sits at bus 0, window 1 at 1<<59 (IODA2); start_addr comes back.",
+    errors: [
+      `ENXIO: no group (${REF} §3.7)`,
+      `EINVAL: flags ≠ 0, argsz < 40 (${REF} §3.7)`,
+      `ENOSPC: both windows exist (IOMMU_TABLE_GROUP_MAX_TABLES = 2) (${REF} §3.7)`,
+      `EINVAL: page size not in ddw.pgsizes, window size not a power of two / smaller than a page, levels 0 or > 5, table too deep (${REF} §3.7; platforms/powernv/pci-ioda-tce.c)`,
+      `ENOTTY: on a v1 container (${REF} §3.7)`,
+    ],
+  },
+);
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE = IO(
+  "VFIO_IOMMU_SPAPR_TCE_REMOVE",
+  VFIO_TYPE,
+  VFIO_BASE + 20,
+  {
+    kind: "struct",
+    struct: vfio_iommu_spapr_tce_remove,
+    io: "in",
+  },
+  {
+    ...C,
+    doc:
+      "sPAPR v2: remove the window containing start_addr (0 while the default window is pending just cancels it).",
+    errors: [
+      `ENXIO: no group (${REF} §3.7)`,
+      `EINVAL: start_addr in no window, flags ≠ 0 (${REF} §3.7)`,
+      `ENOTTY: on a v1 container (${REF} §3.7)`,
+    ],
+  },
+);
 
 /** Container ioctls common to all backends. */
 export const VFIO_CONTAINER_IOCTLS = [VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU];
@@ -391,17 +476,53 @@ export const VFIO_DEVICE_IOCTLS = [VFIO_DEVICE_GET_INFO];
 /** Constant groups. */
 export const VFIO_CONSTANTS: ConstGroup[] = [
   { group: "VFIO_EXT", source: SRC, doc: "VFIO IOMMU types and extensions", values: VFIO_EXT },
-  { group: "VFIO_GROUP_FLAGS", source: SRC, doc: "vfio_group_status.flags", values: VFIO_GROUP_FLAGS },
-  { group: "VFIO_DMA_MAP_FLAG", source: SRC, doc: "vfio_iommu_type1_dma_map.flags", values: VFIO_DMA_MAP_FLAGS },
-  { group: "VFIO_DMA_UNMAP_FLAG", source: SRC, doc: "vfio_iommu_type1_dma_unmap.flags", values: VFIO_DMA_UNMAP_FLAGS },
-  { group: "VFIO_IOMMU_INFO", source: SRC, doc: "type1 info flags and capability ids", values: VFIO_IOMMU_INFO },
-  { group: "VFIO_IOMMU_SPAPR_INFO", source: SRC, doc: "sPAPR info flags", values: VFIO_IOMMU_SPAPR_INFO },
-  { group: "VFIO_DEVICE_FLAGS", source: SRC, doc: "vfio_device_info flags and vfio-pci counts", values: VFIO_DEVICE_FLAGS },
+  {
+    group: "VFIO_GROUP_FLAGS",
+    source: SRC,
+    doc: "vfio_group_status.flags",
+    values: VFIO_GROUP_FLAGS,
+  },
+  {
+    group: "VFIO_DMA_MAP_FLAG",
+    source: SRC,
+    doc: "vfio_iommu_type1_dma_map.flags",
+    values: VFIO_DMA_MAP_FLAGS,
+  },
+  {
+    group: "VFIO_DMA_UNMAP_FLAG",
+    source: SRC,
+    doc: "vfio_iommu_type1_dma_unmap.flags",
+    values: VFIO_DMA_UNMAP_FLAGS,
+  },
+  {
+    group: "VFIO_IOMMU_INFO",
+    source: SRC,
+    doc: "type1 info flags and capability ids",
+    values: VFIO_IOMMU_INFO,
+  },
+  {
+    group: "VFIO_IOMMU_SPAPR_INFO",
+    source: SRC,
+    doc: "sPAPR info flags",
+    values: VFIO_IOMMU_SPAPR_INFO,
+  },
+  {
+    group: "VFIO_DEVICE_FLAGS",
+    source: SRC,
+    doc: "vfio_device_info flags and vfio-pci counts",
+    values: VFIO_DEVICE_FLAGS,
+  },
   { group: "VFIO_MISC", source: SRC, values: { VFIO_API_VERSION: 0n } },
 ];
 
 registerUapi({
-  ioctls: [...VFIO_CONTAINER_IOCTLS, ...VFIO_GROUP_IOCTLS, ...VFIO_TYPE1_IOCTLS, ...VFIO_SPAPR_IOCTLS, ...VFIO_DEVICE_IOCTLS],
+  ioctls: [
+    ...VFIO_CONTAINER_IOCTLS,
+    ...VFIO_GROUP_IOCTLS,
+    ...VFIO_TYPE1_IOCTLS,
+    ...VFIO_SPAPR_IOCTLS,
+    ...VFIO_DEVICE_IOCTLS,
+  ],
   constants: VFIO_CONSTANTS,
   structs: [vfio_iommu_spapr_tce_ddw_info],
 });

@@ -58,7 +58,10 @@ export const VHOST_BACKEND_MASKS: Readonly<Record<string, bigint>> = Object.from
 );
 export const BACKEND_FLAGS = flagsOf("VHOST_BACKEND_F_", VHOST_BACKEND_MASKS);
 
-export const vhost_vring_state = defineStruct("vhost_vring_state", [["index", "u32"], ["num", "u32"]]);
+export const vhost_vring_state = defineStruct("vhost_vring_state", [["index", "u32"], [
+  "num",
+  "u32",
+]]);
 export const vhost_vring_file = defineStruct("vhost_vring_file", [["index", "u32"], ["fd", "s32"]]);
 export const vhost_vring_addr = defineStruct("vhost_vring_addr", [
   ["index", "u32"],
@@ -74,12 +77,20 @@ export const vhost_memory_region = defineStruct("vhost_memory_region", [
   ["userspace_addr", "u64", { hex: true }],
   ["flags_padding", "u64"],
 ]);
-export const vhost_memory = defineStruct("vhost_memory", [["nregions", "u32"], ["padding", "u32"]], {
-  tail: { name: "regions", elem: vhost_memory_region, countField: "nregions" },
-});
-export const vhost_vdpa_config = defineStruct("vhost_vdpa_config", [["off", "u32"], ["len", "u32"]], {
-  tail: { name: "buf", elem: "u8", countField: "len" },
-});
+export const vhost_memory = defineStruct(
+  "vhost_memory",
+  [["nregions", "u32"], ["padding", "u32"]],
+  {
+    tail: { name: "regions", elem: vhost_memory_region, countField: "nregions" },
+  },
+);
+export const vhost_vdpa_config = defineStruct(
+  "vhost_vdpa_config",
+  [["off", "u32"], ["len", "u32"]],
+  {
+    tail: { name: "buf", elem: "u8", countField: "len" },
+  },
+);
 export const vhost_vdpa_iova_range = defineStruct("vhost_vdpa_iova_range", [
   ["first", "u64", { hex: true, out: true }],
   ["last", "u64", { hex: true, out: true }],
@@ -107,13 +118,49 @@ export const vhost_msg = defineStruct("vhost_msg", [
 
 const SRC = "include/uapi/linux/vhost_types.h";
 const CONSTANTS: ConstGroup[] = [
-  { group: "VHOST_IOTLB", doc: "IOTLB message types (vhost_iotlb_msg.type)", source: SRC, values: VHOST_IOTLB },
-  { group: "VHOST_ACCESS", doc: "IOTLB permissions (vhost_iotlb_msg.perm)", source: SRC, values: VHOST_ACCESS },
-  { group: "VHOST_MSG", doc: "message envelope types written to a vhost fd", source: SRC, values: VHOST_MSG },
-  { group: "VHOST_BACKEND_F", doc: "backend feature bit NUMBERS (1 << n)", source: SRC, values: VHOST_BACKEND_F },
-  { group: "VHOST_MISC", doc: "vhost feature bits and other constants", source: `${SRC}, include/uapi/linux/vhost.h`, values: VHOST_MISC },
+  {
+    group: "VHOST_IOTLB",
+    doc: "IOTLB message types (vhost_iotlb_msg.type)",
+    source: SRC,
+    values: VHOST_IOTLB,
+  },
+  {
+    group: "VHOST_ACCESS",
+    doc: "IOTLB permissions (vhost_iotlb_msg.perm)",
+    source: SRC,
+    values: VHOST_ACCESS,
+  },
+  {
+    group: "VHOST_MSG",
+    doc: "message envelope types written to a vhost fd",
+    source: SRC,
+    values: VHOST_MSG,
+  },
+  {
+    group: "VHOST_BACKEND_F",
+    doc: "backend feature bit NUMBERS (1 << n)",
+    source: SRC,
+    values: VHOST_BACKEND_F,
+  },
+  {
+    group: "VHOST_MISC",
+    doc: "vhost feature bits and other constants",
+    source: `${SRC}, include/uapi/linux/vhost.h`,
+    values: VHOST_MISC,
+  },
 ];
 registerUapi({
   constants: CONSTANTS,
-  structs: [vhost_vring_state, vhost_vring_file, vhost_vring_addr, vhost_memory_region, vhost_memory, vhost_vdpa_config, vhost_vdpa_iova_range, vhost_iotlb_msg, vhost_msg_v2, vhost_msg],
+  structs: [
+    vhost_vring_state,
+    vhost_vring_file,
+    vhost_vring_addr,
+    vhost_memory_region,
+    vhost_memory,
+    vhost_vdpa_config,
+    vhost_vdpa_iova_range,
+    vhost_iotlb_msg,
+    vhost_msg_v2,
+    vhost_msg,
+  ],
 });

@@ -87,13 +87,23 @@ export function bitMask(bits: Readonly<Record<string, bigint>>, names: readonly 
 
 const SRC = "include/uapi/linux/virtio_config.h";
 const CONSTANTS: ConstGroup[] = [
-  { group: "VIRTIO_CONFIG_S", doc: "virtio device status bits (vhost-vdpa.md §3)", source: SRC, values: VIRTIO_CONFIG_S },
+  {
+    group: "VIRTIO_CONFIG_S",
+    doc: "virtio device status bits (vhost-vdpa.md §3)",
+    source: SRC,
+    values: VIRTIO_CONFIG_S,
+  },
   {
     group: "VIRTIO_F",
     doc: "virtio transport feature bit NUMBERS (use 1 << VIRTIO_F_VERSION_1)",
     source: `${SRC}, include/uapi/linux/virtio_ring.h`,
     values: VIRTIO_F,
   },
-  { group: "VIRTIO_ID", doc: "virtio device IDs", source: "include/uapi/linux/virtio_ids.h", values: VIRTIO_ID },
+  {
+    group: "VIRTIO_ID",
+    doc: "virtio device IDs",
+    source: "include/uapi/linux/virtio_ids.h",
+    values: VIRTIO_ID,
+  },
 ];
 registerUapi({ constants: CONSTANTS });

@@ -88,7 +88,17 @@ export const VIRTIO_NET_HDR_LEN = 10;
 
 const SRC = "include/uapi/linux/virtio_net.h";
 const CONSTANTS: ConstGroup[] = [
-  { group: "VIRTIO_NET_F", doc: "virtio-net feature bit NUMBERS (vhost-vdpa.md §3)", source: SRC, values: VIRTIO_NET_F },
-  { group: "VIRTIO_NET_MISC", doc: "virtio-net config status and control-queue values", source: SRC, values: VIRTIO_NET_MISC },
+  {
+    group: "VIRTIO_NET_F",
+    doc: "virtio-net feature bit NUMBERS (vhost-vdpa.md §3)",
+    source: SRC,
+    values: VIRTIO_NET_F,
+  },
+  {
+    group: "VIRTIO_NET_MISC",
+    doc: "virtio-net config status and control-queue values",
+    source: SRC,
+    values: VIRTIO_NET_MISC,
+  },
 ];
 registerUapi({ constants: CONSTANTS, structs: [virtio_net_config] });

@@ -46,6 +46,11 @@ const RING: Readonly<Record<string, bigint>> = {
   VRING_USED_F_NO_NOTIFY: 1n,
 };
 const CONSTANTS: ConstGroup[] = [
-  { group: "VRING", doc: "split-ring flag bits", source: "include/uapi/linux/virtio_ring.h", values: RING },
+  {
+    group: "VRING",
+    doc: "split-ring flag bits",
+    source: "include/uapi/linux/virtio_ring.h",
+    values: RING,
+  },
 ];
 registerUapi({ constants: CONSTANTS });

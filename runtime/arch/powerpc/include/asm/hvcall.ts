@@ -95,5 +95,10 @@ export function hcallByNr(nr: number): HcallDef | undefined {
 }
 
 registerUapi({
-  constants: [{ group: "H", doc: "PAPR hcall return codes", source: "arch/powerpc/include/asm/hvcall.h", values: H }],
+  constants: [{
+    group: "H",
+    doc: "PAPR hcall return codes",
+    source: "arch/powerpc/include/asm/hvcall.h",
+    values: H,
+  }],
 });

@@ -67,7 +67,10 @@ export const kvm_vfio_spapr_tce_liobn = defineStruct("kvm_vfio_spapr_tce_liobn",
   ["liobn", "u32", { hex: true }],
   ["pad", { array: "u8", count: 4 }],
   ["start_addr", "u64", { hex: true }],
-], { argsz: "argsz", doc: "KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE_LIOBN (seed 000): group fd, LIOBN, DMA window bus offset." });
+], {
+  argsz: "argsz",
+  doc: "KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE_LIOBN (seed 000): group fd, LIOBN, DMA window bus offset.",
+});
 
 const KSRC = "include/uapi/linux/kvm.h";
 export const KVM_CREATE_SPAPR_TCE = IOW("KVM_CREATE_SPAPR_TCE", 0xAE, 0xA8, 16, {
@@ -77,7 +80,8 @@ export const KVM_CREATE_SPAPR_TCE = IOW("KVM_CREATE_SPAPR_TCE", 0xAE, 0xA8, 16, 
 }, {
   fd: "vm",
   source: KSRC,
-  doc: "Legacy form of KVM_CREATE_SPAPR_TCE_64 (page_shift 12, offset 0, size = window_size >> 12). Returns a table fd.",
+  doc:
+    "Legacy form of KVM_CREATE_SPAPR_TCE_64 (page_shift 12, offset 0, size = window_size >> 12). Returns a table fd.",
   errors: [
     `EINVAL: window_size < 4K (size 0) (${REF} §2.1; arch/powerpc/kvm/powerpc.c)`,
     `EBUSY: the liobn already has a table in this VM (${REF} §2.1; book3s_64_vio.c)`,
@@ -90,7 +94,8 @@ export const KVM_CREATE_SPAPR_TCE_64 = IOW("KVM_CREATE_SPAPR_TCE_64", 0xAE, 0xA8
 }, {
   fd: "vm",
   source: KSRC,
-  doc: "Creates the guest view of a TCE table for a LIOBN; returns an mmap-able fd (anon_inode:kvm-spapr-tce). H_PUT_TCE on it is handled in the kernel.",
+  doc:
+    "Creates the guest view of a TCE table for a LIOBN; returns an mmap-able fd (anon_inode:kvm-spapr-tce). H_PUT_TCE on it is handled in the kernel.",
   errors: [
     `EINVAL: flags ≠ 0 (${REF} §2.1; arch/powerpc/kvm/powerpc.c)`,
     `EINVAL: size 0, page_shift < 12 or > 34, offset+size > U64_MAX >> page_shift (${REF} §2.1; book3s_64_vio.c kvm_vm_ioctl_create_spapr_tce)`,
@@ -101,13 +106,15 @@ export const KVM_CREATE_SPAPR_TCE_64 = IOW("KVM_CREATE_SPAPR_TCE_64", 0xAE, 0xA8
 
 /** TCE hypercalls (§1.1). */
 const TCE_ARG_FLAGS = flagsOf("TCE_PCI_", { TCE_PCI_READ: 1n, TCE_PCI_WRITE: 2n });
-const HSRC = "arch/powerpc/include/asm/hvcall.h; arch/powerpc/kvm/book3s_64_vio.c; qemu hw/ppc/spapr_iommu.c";
+const HSRC =
+  "arch/powerpc/include/asm/hvcall.h; arch/powerpc/kvm/book3s_64_vio.c; qemu hw/ppc/spapr_iommu.c";
 export const H_GET_TCE = defineHcall({
   name: "H_GET_TCE",
   nr: 0x1C,
   args: [{ name: "liobn", hex: true }, { name: "ioba", hex: true }],
   rets: ["tce"],
-  doc: "Read the TCE at ioba of the window liobn (r4). 0 if that part of the table was never written.",
+  doc:
+    "Read the TCE at ioba of the window liobn (r4). 0 if that part of the table was never written.",
   source: HSRC,
   errors: [
     `H_TOO_HARD (in KVM, never seen by the guest): no KVM table for liobn → exits to the VMM (${REF} §1.4)`,
@@ -120,8 +127,13 @@ export const H_GET_TCE = defineHcall({
 export const H_PUT_TCE = defineHcall({
   name: "H_PUT_TCE",
   nr: 0x20,
-  args: [{ name: "liobn", hex: true }, { name: "ioba", hex: true }, { name: "tce", hex: true, flags: TCE_ARG_FLAGS }],
-  doc: "Write one TCE: map the guest page tce & ~3 at ioba with READ/WRITE permission (no bit: unmap). In KVM this also programs every linked hardware table.",
+  args: [{ name: "liobn", hex: true }, { name: "ioba", hex: true }, {
+    name: "tce",
+    hex: true,
+    flags: TCE_ARG_FLAGS,
+  }],
+  doc:
+    "Write one TCE: map the guest page tce & ~3 at ioba with READ/WRITE permission (no bit: unmap). In KVM this also programs every linked hardware table.",
   source: HSRC,
   errors: [
     `H_TOO_HARD (in KVM): unknown liobn; address not in a memslot or not pre-registered for a linked HW table → exits to the VMM (${REF} §1.4)`,
@@ -135,10 +147,15 @@ export const H_PUT_TCE = defineHcall({
 export const H_STUFF_TCE = defineHcall({
   name: "H_STUFF_TCE",
   nr: 0x138,
-  args: [{ name: "liobn", hex: true }, { name: "ioba", hex: true }, { name: "tce_value", hex: true, flags: TCE_ARG_FLAGS }, {
+  args: [{ name: "liobn", hex: true }, { name: "ioba", hex: true }, {
+    name: "tce_value",
+    hex: true,
+    flags: TCE_ARG_FLAGS,
+  }, {
     name: "npages",
   }],
-  doc: "Write tce_value into npages consecutive entries (in KVM: only clearing/poisoning). In-kernel only after KVM_ENABLE_CAP(KVM_CAP_PPC_ENABLE_HCALL).",
+  doc:
+    "Write tce_value into npages consecutive entries (in KVM: only clearing/poisoning). In-kernel only after KVM_ENABLE_CAP(KVM_CAP_PPC_ENABLE_HCALL).",
   source: HSRC,
   errors: [
     `H_TOO_HARD (in KVM): unknown liobn → VMM (${REF} §1.4)`,
@@ -152,8 +169,14 @@ export const H_STUFF_TCE = defineHcall({
 export const H_PUT_TCE_INDIRECT = defineHcall({
   name: "H_PUT_TCE_INDIRECT",
   nr: 0x13C,
-  args: [{ name: "liobn", hex: true }, { name: "ioba", hex: true }, { name: "tce_list", hex: true }, { name: "npages" }],
-  doc: "Write npages TCEs read (big-endian u64) from the 4K-aligned guest page tce_list. KVM validates all, then applies. In-kernel only after KVM_ENABLE_CAP(KVM_CAP_PPC_ENABLE_HCALL).",
+  args: [
+    { name: "liobn", hex: true },
+    { name: "ioba", hex: true },
+    { name: "tce_list", hex: true },
+    { name: "npages" },
+  ],
+  doc:
+    "Write npages TCEs read (big-endian u64) from the 4K-aligned guest page tce_list. KVM validates all, then applies. In-kernel only after KVM_ENABLE_CAP(KVM_CAP_PPC_ENABLE_HCALL).",
   source: HSRC,
   errors: [
     `H_PARAMETER: npages > 512, tce_list not 4K aligned, ioba range outside the window (${REF} §1.4)`,
@@ -166,13 +189,28 @@ export const H_PUT_TCE_INDIRECT = defineHcall({
 
 /** Constant groups for scripts and help. */
 export const SPAPR_TCE_CONSTANTS: ConstGroup[] = [
-  { group: "TCE", source: "arch/powerpc/include/asm/tce.h", doc: "TCE permission bits", values: TCE },
-  { group: "KVM_DEV_VFIO", source: KSRC, doc: "KVM-VFIO device attribute groups and attributes", values: KVM_DEV_VFIO },
+  {
+    group: "TCE",
+    source: "arch/powerpc/include/asm/tce.h",
+    doc: "TCE permission bits",
+    values: TCE,
+  },
+  {
+    group: "KVM_DEV_VFIO",
+    source: KSRC,
+    doc: "KVM-VFIO device attribute groups and attributes",
+    values: KVM_DEV_VFIO,
+  },
   {
     group: "SPAPR_TCE_MISC",
     source: "arch/powerpc/platforms/powernv/pci-ioda.c",
     doc: "sPAPR TCE numbers",
-    values: { ...IOMMU_PAGE_SHIFT, TCE_BYPASS_BASE, IOMMU_TABLE_GROUP_MAX_TABLES: 2n, POWERNV_IOMMU_MAX_LEVELS: 5n },
+    values: {
+      ...IOMMU_PAGE_SHIFT,
+      TCE_BYPASS_BASE,
+      IOMMU_TABLE_GROUP_MAX_TABLES: 2n,
+      POWERNV_IOMMU_MAX_LEVELS: 5n,
+    },
   },
 ];
 
