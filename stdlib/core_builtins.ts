@@ -179,3 +179,69 @@ registerBuiltin({
     return BigInt(r);
   },
 });
+
+function procArgs(vmm: Vmm, args: Value[]): [Process, Value[]] {
+  return args[0] instanceof Obj && args[0].kind === "process"
+    ? [args[0].impl as Process, args.slice(1)]
+    : [vmm.proc, args];
+}
+
+function userAccess<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof Errno) {
+      throw new BuiltinError(`user memory access failed (-${errnoName(e.errno)})`);
+    }
+    throw e;
+  }
+}
+
+registerBuiltin({
+  name: "user_write",
+  doc:
+    "user_write([process,] addr, bytes): the process stores bytes in its own memory (e.g. a value KVM_SET_ONE_REG reads through `addr`).",
+  params: ["addr", "data"],
+  call({ vmm }, args) {
+    const [p, a] = procArgs(vmm, args);
+    const data = toBytes(a[1]);
+    userAccess(() => p.mm.write(Number(int(a[0], "addr")), data));
+    return BigInt(data.length);
+  },
+});
+
+registerBuiltin({
+  name: "user_read",
+  doc: "user_read([process,] addr, len): bytes from the process's own memory.",
+  params: ["addr", "len"],
+  call({ vmm }, args) {
+    const [p, a] = procArgs(vmm, args);
+    const len = Number(int(a[1], "len"));
+    if (len < 0 || len > 1 << 24) throw new BuiltinError("len must be between 0 and 16M");
+    return userAccess(() => p.mm.read(Number(int(a[0], "addr")), len));
+  },
+});
+
+registerBuiltin({
+  name: "user_write64",
+  doc: "user_write64([process,] addr, value): store a little-endian u64 in the process's memory.",
+  params: ["addr", "value"],
+  call({ vmm }, args) {
+    const [p, a] = procArgs(vmm, args);
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, int(a[1], "value")), true);
+    userAccess(() => p.mm.write(Number(int(a[0], "addr")), b));
+    return 8n;
+  },
+});
+
+registerBuiltin({
+  name: "user_read64",
+  doc: "user_read64([process,] addr): load a little-endian u64 from the process's memory.",
+  params: ["addr"],
+  call({ vmm }, args) {
+    const [p, a] = procArgs(vmm, args);
+    const b = userAccess(() => p.mm.read(Number(int(a[0], "addr")), 8));
+    return new DataView(b.buffer).getBigUint64(0, true);
+  },
+});

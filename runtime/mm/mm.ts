@@ -148,26 +148,37 @@ export class MM {
   /** copy_from_user. */
   read(addr: number, len: number): Uint8Array {
     const out = new Uint8Array(len);
+    this.readInto(addr, out, 0, len);
+    return out;
+  }
+
+  /** copy_from_user into `dst` at `dstOff` (no allocation). */
+  readInto(addr: number, dst: Uint8Array, dstOff: number, len: number): void {
     const ps = this.pageSize;
     let done = 0;
     while (done < len) {
       const a = addr + done;
       const n = Math.min(len - done, ps - (a % ps));
       const pa = this.translate(a, false);
-      if (pa >= 0) out.set(this.phys.read(pa, n), done);
+      if (pa >= 0) this.phys.readInto(pa, dst, dstOff + done, n);
+      else dst.fill(0, dstOff + done, dstOff + done + n);
       done += n;
     }
-    return out;
   }
 
   /** copy_to_user. */
   write(addr: number, data: Uint8Array): void {
+    this.writeFrom(addr, data, 0, data.length);
+  }
+
+  /** copy_to_user of `len` bytes of `src` from `srcOff` (no allocation). */
+  writeFrom(addr: number, src: Uint8Array, srcOff: number, len: number): void {
     const ps = this.pageSize;
     let done = 0;
-    while (done < data.length) {
+    while (done < len) {
       const a = addr + done;
-      const n = Math.min(data.length - done, ps - (a % ps));
-      this.phys.write(this.translate(a, true), data.subarray(done, done + n));
+      const n = Math.min(len - done, ps - (a % ps));
+      this.phys.writeFrom(this.translate(a, true), src, srcOff + done, n);
       done += n;
     }
   }

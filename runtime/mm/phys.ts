@@ -60,26 +60,39 @@ export class PhysMem {
   /** Copy `len` bytes out of physical memory. */
   read(pa: number, len: number): Uint8Array {
     const out = new Uint8Array(len);
+    this.readInto(pa, out, 0, len);
+    return out;
+  }
+
+  /** Copy `len` bytes out of physical memory into `dst` at `dstOff` (no allocation: DMA hot paths). */
+  readInto(pa: number, dst: Uint8Array, dstOff: number, len: number): void {
     let done = 0;
     while (done < len) {
       const a = pa + done;
       const off = a % FRAME;
       const n = Math.min(len - done, FRAME - off);
       const f = this.#frame(a, false) ?? ZERO;
-      out.set(f.subarray(off, off + n), done);
+      if (n <= 16) { for (let i = 0; i < n; i++) dst[dstOff + done + i] = f[off + i]!; }
+      else dst.set(f.subarray(off, off + n), dstOff + done);
       done += n;
     }
-    return out;
   }
 
   /** Copy bytes into physical memory. */
   write(pa: number, data: Uint8Array): void {
+    this.writeFrom(pa, data, 0, data.length);
+  }
+
+  /** Copy `len` bytes of `src` from `srcOff` into physical memory (no allocation). */
+  writeFrom(pa: number, src: Uint8Array, srcOff: number, len: number): void {
     let done = 0;
-    while (done < data.length) {
+    while (done < len) {
       const a = pa + done;
       const off = a % FRAME;
-      const n = Math.min(data.length - done, FRAME - off);
-      this.#frame(a, true)!.set(data.subarray(done, done + n), off);
+      const n = Math.min(len - done, FRAME - off);
+      const f = this.#frame(a, true)!;
+      if (n <= 16) { for (let i = 0; i < n; i++) f[off + i] = src[srcOff + done + i]!; }
+      else f.set(src.subarray(srcOff + done, srcOff + done + n), off);
       done += n;
     }
   }

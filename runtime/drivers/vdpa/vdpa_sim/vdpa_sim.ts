@@ -169,12 +169,12 @@ export class VdpaSim {
       const mm = m.mm ?? (m.note === "passthrough" && this.useVa ? this.mm?.mm : undefined);
       try {
         if (mm) {
-          if (write) mm.write(target, buf.subarray(off + done, off + done + n));
-          else buf.set(mm.read(target, n), off + done);
+          if (write) mm.writeFrom(target, buf, off + done, n);
+          else mm.readInto(target, buf, off + done, n);
         } else if (m.note === "passthrough" && this.useVa) {
           throw new VringhError(EFAULT, "passthrough map in VA mode but no mm is bound");
-        } else if (write) this.kernel.phys.write(target, buf.subarray(off + done, off + done + n));
-        else buf.set(this.kernel.phys.read(target, n), off + done);
+        } else if (write) this.kernel.phys.writeFrom(target, buf, off + done, n);
+        else this.kernel.phys.readInto(target, buf, off + done, n);
       } catch (e) {
         if (e instanceof Errno) {
           throw new VringhError(
