@@ -28,6 +28,8 @@ export interface FileOperations {
   mmap?(file: File, vma: Vma, pgoff: number): void;
   /** Called when the last reference goes away. */
   release?(file: File): void;
+  /** How strace would decode a buffer written to this file (e.g. a vhost_msg_v2). */
+  describeWrite?(file: File, data: Uint8Array): string;
   /** The ioctls this file answers, so traces can name the numbers. */
   ioctls?(file: File): readonly IoctlDef[];
 }

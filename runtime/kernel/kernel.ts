@@ -254,16 +254,20 @@ export class Kernel {
 
   /** write(fd, buf, count): the driver sees the bytes at `buf`. */
   write(p: Process, fd: number, buf: number, count: number): number {
+    let data: Uint8Array | undefined;
     const r = this.#run(p, "write", () => {
       const f = p.fget(fd);
       if (!f.fops.write) throw new Errno(EINVAL);
-      return f.fops.write(f, p.mm.read(buf, count));
+      data = p.mm.read(buf, count);
+      return f.fops.write(f, data);
     });
     if (this.trace.enabled) {
+      const f = p.fds.get(fd);
+      const shown = data && f?.fops.describeWrite
+        ? f.fops.describeWrite(f, data)
+        : `0x${buf.toString(16)}`;
       this.trace.emit(
-        `${this.#prefix(p)}write(${fd}${fdPath(p, fd)}, 0x${buf.toString(16)}, ${count}) = ${
-          fmtSyscallRet(r)
-        }`,
+        `${this.#prefix(p)}write(${fd}${fdPath(p, fd)}, ${shown}, ${count}) = ${fmtSyscallRet(r)}`,
       );
     }
     return r;

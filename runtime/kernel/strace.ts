@@ -144,7 +144,13 @@ function fmtArg(
           0,
           a.type,
         );
-        const s = a.flags ? formatFlags(a.flags, v) : a.enum ? formatEnum(a.enum, v) : v.toString();
+        const s = a.flags
+          ? formatFlags(a.flags, v)
+          : a.enum
+          ? formatEnum(a.enum, v)
+          : v > 0xffffn
+          ? `0x${v.toString(16)}`
+          : v.toString();
         return `[${s}]`;
       }
       case "struct": {

@@ -34,7 +34,12 @@ import {
 import { bitMask, VIRTIO_CONFIG_S, VIRTIO_F } from "../../include/uapi/linux/virtio_config.ts";
 import { VIRTIO_NET_F } from "../../include/uapi/linux/virtio_net.ts";
 import * as V from "../../include/uapi/linux/vhost.ts";
-import { VHOST_BACKEND_F, VHOST_IOTLB } from "../../include/uapi/linux/vhost_types.ts";
+import {
+  VHOST_BACKEND_F,
+  VHOST_IOTLB,
+  vhost_msg_v2,
+} from "../../include/uapi/linux/vhost_types.ts";
+import { decodeStruct, formatBytes, formatStruct } from "../../kernel/layout.ts";
 import { type EventfdCtx, eventfdCtxFdget, isEventfd } from "../../fs/eventfd.ts";
 import { Errno } from "../../kernel/errno.ts";
 import type { File, FileOperations } from "../../kernel/file.ts";
@@ -711,6 +716,11 @@ const fops: FileOperations = {
     // The seed's fops have no write_iter: vfs_write answers EINVAL.
     if (v.profile === "seed") throw new Errno(EINVAL, "seed: vhost-vdpa has no write()");
     return vhostChrWrite(v.kernel, v.dev, data);
+  },
+  describeWrite(_file: File, data: Uint8Array): string {
+    return data.length >= vhost_msg_v2.size
+      ? formatStruct(vhost_msg_v2, decodeStruct(vhost_msg_v2, data))
+      : formatBytes(data);
   },
   mmap(file, vma, pgoff) {
     // vhost_vdpa_mmap (doorbell): one page, shared, not readable, pgoff ≤ 65535.

@@ -81,8 +81,9 @@ const STRERROR: Readonly<Record<string, string>> = {
   EBADFD: "File descriptor in bad state",
   EOPNOTSUPP: "Operation not supported",
   ENOBUFS: "No buffer space available",
-  ENOIOCTLCMD: "(kernel-internal) no ioctl command",
-  ENOTSUPP: "(kernel-internal) operation not supported",
+  // Kernel-internal numbers have no glibc text; userspace sees this.
+  ENOIOCTLCMD: "Unknown error 515",
+  ENOTSUPP: "Unknown error 524",
 };
 
 const BY_NUMBER = new Map<number, string>(Object.entries(ERRNO).map(([k, v]) => [v, k]));
