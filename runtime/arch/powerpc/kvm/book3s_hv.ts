@@ -72,6 +72,8 @@ export function hcallEnabled(kvm: Kvm, nr: number): boolean {
   return ppcVm(kvm).enabledHcalls.has(nr);
 }
 
+const H_TOO_HARD = H.H_TOO_HARD!;
+
 function hname(nr: number): string {
   return hcallByNr(nr)?.name ?? `hcall 0x${nr.toString(16)}`;
 }
@@ -86,17 +88,19 @@ function hname(nr: number): string {
  */
 export function kvmppcGuestHcall(vcpu: KvmVcpu, nr: number, args: bigint[]): HcallOutcome {
   const k = vcpu.kvm.kernel;
-  vcpu.gpr[3] = BigInt(nr);
-  args.forEach((a, i) => (vcpu.gpr[4 + i] = a));
+  const gpr = vcpu.gpr;
+  gpr[3] = BigInt(nr);
+  for (let i = 0; i < args.length; i++) gpr[4 + i] = args[i]!;
   const name = hname(nr);
   const ik = IN_KERNEL.get(nr);
   if (ik && hcallEnabled(vcpu.kvm, nr)) {
     const rets: bigint[] = [];
     const ret = ik.handler(vcpu, args, rets);
-    if (ret !== H.H_TOO_HARD) {
-      vcpu.stat.hcallsInKernel.set(name, (vcpu.stat.hcallsInKernel.get(name) ?? 0) + 1);
-      vcpu.gpr[3] = ret;
-      rets.forEach((r, i) => (vcpu.gpr[4 + i] = r));
+    if (ret !== H_TOO_HARD) {
+      const st = vcpu.stat.hcallsInKernel;
+      st.set(name, (st.get(name) ?? 0) + 1);
+      gpr[3] = ret;
+      for (let i = 0; i < rets.length; i++) gpr[4 + i] = rets[i]!;
       return { ret, rets, where: "kernel" };
     }
   }
