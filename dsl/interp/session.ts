@@ -653,7 +653,16 @@ export function renderView(v: View): string[] {
     out.push("(none)");
     return out;
   }
-  const t = new Table({ head: v.columns, style: { head: [], border: [], compact: true } });
+  // Keep tables readable in a terminal: wrap any column wider than 72.
+  const widths = v.columns.map((c, i) =>
+    Math.max(c.length, ...v.rows.map((r) => (r[i] ?? "").length)) + 2
+  );
+  const wrap = widths.some((w) => w > 74);
+  const t = new Table({
+    head: v.columns,
+    style: { head: [], border: [], compact: true },
+    ...(wrap ? { colWidths: widths.map((w) => Math.min(w, 74)), wordWrap: true } : {}),
+  });
   for (const r of v.rows) t.push(r);
   out.push(...t.toString().split("\n"));
   return out;
