@@ -26,18 +26,51 @@ export const EFD_CLOEXEC = 0o2000000;
 
 /** The kernel object behind an eventfd. */
 export class EventfdCtx {
-  count: bigint;
+  /**
+   * The counter as a number while it is exact (< 2^53) — the hot path (a kick
+   * or call per packet) then adds without allocating a BigInt — and as a
+   * bigint only above that.
+   */
+  #n = 0;
+  #big: bigint | undefined;
   /** Total signals ever delivered (for `show` counters). */
   signals = 0;
   waiters = new Set<(ctx: EventfdCtx) => void>();
   constructor(init: bigint) {
     this.count = init;
   }
+  /** The 64-bit counter. */
+  get count(): bigint {
+    return this.#big ?? BigInt(this.#n);
+  }
+  set count(v: bigint) {
+    if (v <= 0x1f_ffff_ffff_ffffn) {
+      this.#n = Number(v);
+      this.#big = undefined;
+    } else this.#big = v;
+  }
+  /** Whether the counter is non-zero (readable), without building a bigint. */
+  get readable(): boolean {
+    return this.#big !== undefined ? this.#big !== 0n : this.#n !== 0;
+  }
   /** eventfd_signal(): add and wake pollers. */
   signal(n: bigint): void {
-    this.count += n;
+    if (this.#big === undefined && n < 0x10_0000_0000n && this.#n < 0x1f_0000_0000_0000) {
+      this.#n += Number(n);
+    } else this.count = this.count + n;
     this.signals++;
-    for (const w of [...this.waiters]) w(this);
+    const ws = this.waiters;
+    if (ws.size === 0) return;
+    if (ws.size === 1) {
+      // The common case (one poller): no snapshot needed, nothing can be skipped.
+      for (const w of ws) {
+        w(this);
+        break;
+      }
+      return;
+    }
+    // A waiter may remove itself or others while we wake: wake a snapshot.
+    for (const w of [...ws]) w(this);
   }
 }
 
@@ -46,7 +79,7 @@ const eventfdFops: FileOperations = {
   read(file: File, count: number): Uint8Array {
     if (count < 8) throw new Errno(EINVAL);
     const ctx = file.private_data as EventfdCtx;
-    if (ctx.count === 0n) throw new Errno(EAGAIN);
+    if (!ctx.readable) throw new Errno(EAGAIN);
     const out = new Uint8Array(8);
     new DataView(out.buffer).setBigUint64(0, ctx.count, true);
     ctx.count = 0n;

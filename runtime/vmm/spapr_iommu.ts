@@ -417,11 +417,14 @@ spaprRegisterHcall(H_PUT_TCE_INDIRECT.nr, (vmm, v, args) => {
   let ret = H_SUCCESS;
   for (let i = 0n; i < npages; i++, ioba += ps) {
     const gpa = list + i * 8n;
-    if (gpa < BigInt(g.ramGpa) || gpa + 8n > BigInt(g.ramGpa + g.ramSize)) {
-      return { ret: H_PARAMETER };
+    // ldq_be_phys has no error path: an entry outside guest RAM reads as
+    // unassigned memory (0), i.e. a clear (qemu/qemu:hw/ppc/spapr_iommu.c
+    // h_put_tce_indirect: `tce = ldq_be_phys(...)` then put_tce_emu).
+    let tce = 0n;
+    if (gpa >= BigInt(g.ramGpa) && gpa + 8n <= BigInt(g.ramGpa + g.ramSize)) {
+      const b = vmm.proc.mm.read(g.ramHva + Number(gpa) - g.ramGpa, 8);
+      tce = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false); // ldq_be_phys
     }
-    const b = vmm.proc.mm.read(g.ramHva + Number(gpa) - g.ramGpa, 8);
-    const tce = new DataView(b.buffer).getBigUint64(0, false); // ldq_be_phys
     ret = putTceEmu(vmm, t, ioba, tce);
     if (ret !== H_SUCCESS) break;
   }

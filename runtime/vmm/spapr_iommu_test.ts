@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { boot, withGroup } from "../drivers/vfio/test_helpers.ts";
 import { builtins } from "./registry.ts";
 import { VmmError } from "./registry.ts";
+import { KVM_EXIT } from "../include/uapi/linux/kvm.ts";
 
 const S = "spapr-tce-vfio-sva.md";
 
@@ -138,4 +139,83 @@ Deno.test(`guest start enables in-kernel H_PUT_TCE_INDIRECT and H_STUFF_TCE when
   assert.equal(lines.length, 2);
   assert.ok(lines[0]!.includes("args=[316, 1"));
   assert.ok(lines[1]!.includes("args=[312, 1"));
+});
+
+// ---------------------------------------------------------------- audit additions (§1.5)
+
+const QEMU = "qemu/qemu:hw/ppc/spapr_iommu.c";
+
+function userWindow(profile: "seed" | "mainline" = "mainline") {
+  const t = withGroup(profile);
+  t.decl("window", "dma32", {
+    group: 12n,
+    liobn: 0x8000_0000n,
+    size: 1n << 20n, // 256 × 4K entries
+    "in-kernel": false,
+  });
+  return t;
+}
+
+Deno.test(`QEMU h_put_tce: ioba is masked to the page (no alignment error); (ioba - bus_offset) >> shift ≥ nb_table → H_PARAMETER (${S} §1.5; ${QEMU} put_tce_emu)`, () => {
+  const t = userWindow();
+  const r = t.hcall(0x20, [0x8000_0000n, 0x4123n, 0x10_0000n | 1n]);
+  assert.equal(r.where, "user");
+  assert.equal(r.ret, 0n);
+  assert.equal(t.hcall(0x1C, [0x8000_0000n, 0x4fffn]).rets[0], 0x10_0000n | 1n);
+  assert.equal(t.hcall(0x20, [0x8000_0000n, 1n << 20n, 0n]).ret, -4n);
+  assert.equal(t.hcall(0x1C, [0x8000_0000n, 1n << 20n]).ret, -4n);
+  // Unknown liobn, and one with high 32 bits set → H_PARAMETER (spapr_tce_find_by_liobn).
+  assert.equal(t.hcall(0x20, [0x8000_0042n, 0n, 0n]).ret, -4n);
+  assert.equal(t.hcall(0x20, [0x1_8000_0000n, 0n, 0n]).ret, -4n);
+});
+
+Deno.test(`QEMU h_stuff_tce: npages > nb_table → H_PARAMETER; any tce_value (even R/W) is accepted in userspace (${S} §1.5; ${QEMU} h_stuff_tce)`, () => {
+  const t = userWindow();
+  // In-kernel STUFF is enabled at guest start but the table is in userspace: unknown to KVM → exits.
+  const bad = t.hcall(0x138, [0x8000_0000n, 0n, 0n, 257n]);
+  assert.equal(bad.where, "user");
+  assert.equal(bad.ret, -4n);
+  const ok = t.hcall(0x138, [0x8000_0000n, 0n, 0x20_0000n | 3n, 4n]);
+  assert.equal(ok.ret, 0n);
+  for (let i = 0n; i < 4n; i++) {
+    assert.equal(t.hcall(0x1C, [0x8000_0000n, i << 12n]).rets[0], 0x20_0000n | 3n);
+  }
+  // The window end: entries past nb_table stop the loop with H_PARAMETER after writing the first ones.
+  assert.equal(t.hcall(0x138, [0x8000_0000n, 254n << 12n, 0x7n << 12n, 4n]).ret, -4n);
+  assert.equal(t.hcall(0x1C, [0x8000_0000n, 255n << 12n]).rets[0], 0x7n << 12n);
+});
+
+Deno.test(`QEMU h_put_tce_indirect: npages > 512 or list not 4K-aligned → H_PARAMETER; stops at the first bad entry, earlier ones stay (${S} §1.5; ${QEMU})`, () => {
+  const t = userWindow();
+  const g = t.guest();
+  const list = 0x30_0000;
+  const buf = new Uint8Array(16);
+  const dv = new DataView(buf.buffer);
+  dv.setBigUint64(0, 0x40_0000n | 3n, false);
+  dv.setBigUint64(8, 0x41_0000n | 3n, false);
+  t.vmm.proc.mm.write(g.ramHva + list, buf);
+  assert.equal(t.hcall(0x13C, [0x8000_0000n, 0n, BigInt(list), 513n]).ret, -4n);
+  assert.equal(t.hcall(0x13C, [0x8000_0000n, 0n, BigInt(list + 8), 1n]).ret, -4n);
+  // Starts at the last entry of the window: the first is written, the second is past nb_table.
+  assert.equal(t.hcall(0x13C, [0x8000_0000n, 255n << 12n, BigInt(list), 2n]).ret, -4n);
+  assert.equal(t.hcall(0x1C, [0x8000_0000n, 255n << 12n]).rets[0], 0x40_0000n | 3n);
+});
+
+Deno.test(`QEMU h_put_tce_indirect: a list outside guest RAM reads as 0 (ldq_be_phys has no error path) → entries cleared, H_SUCCESS (${S} §1.5; ${QEMU} h_put_tce_indirect)`, () => {
+  const t = userWindow();
+  assert.equal(t.hcall(0x20, [0x8000_0000n, 0x1000n, 0x10_0000n | 3n]).ret, 0n);
+  const r = t.hcall(0x13C, [0x8000_0000n, 0x1000n, 8n << 30n, 1n]);
+  assert.equal(r.where, "user");
+  assert.equal(r.ret, 0n);
+  assert.equal(t.hcall(0x1C, [0x8000_0000n, 0x1000n]).rets[0], 0n);
+});
+
+Deno.test(`H_TOO_HARD never reaches the guest: the exit is KVM_EXIT_PAPR_HCALL (19) and r3 is the VMM's answer (${S} §1.2, §1.4; include/uapi/linux/kvm.h)`, () => {
+  const t = userWindow();
+  t.k.trace.enabled = true;
+  const r = t.hcall(0x20, [0x8000_0042n, 0n, 0n]);
+  assert.equal(r.where, "user");
+  assert.notEqual(r.ret, 9999n);
+  assert.ok(t.k.trace.drain().some((l) => l.includes("KVM_EXIT_PAPR_HCALL")));
+  assert.equal(KVM_EXIT.KVM_EXIT_PAPR_HCALL, 19n);
 });

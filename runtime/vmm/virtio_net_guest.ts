@@ -60,7 +60,12 @@ export interface Reaped {
   data: Uint8Array;
 }
 
-/** The driver's view of one virtqueue. */
+/**
+ * The driver's view of one virtqueue. Like Linux's virtio_ring (desc_extra),
+ * the driver keeps a private shadow of each descriptor's length and chain
+ * link, so reaping never reads descriptors back; the free list is a FIFO of
+ * descriptor ids in typed arrays, so posting allocates nothing.
+ */
 export class GuestVq {
   readonly index: number;
   readonly num: number;
@@ -70,9 +75,15 @@ export class GuestVq {
   readonly buffers: number;
   availIdx = 0;
   lastUsed = 0;
-  free: number[];
-  /** head → descriptor chain and the bytes each writable descriptor offers. */
-  inflight = new Map<number, number[]>();
+  /** FIFO of free descriptor ids: `nfree` entries from `freeHead`. */
+  readonly freeRing: Int32Array;
+  freeHead = 0;
+  nfree: number;
+  /** Per descriptor: next id in its chain (driver shadow) and its length. */
+  readonly nextId: Int32Array;
+  readonly descLen: Uint32Array;
+  /** Per head: descriptors in the in-flight chain (0 = not in flight). */
+  readonly chainLen: Int32Array;
   /** Kick eventfd context (set by the VMM at start). */
   kick: EventfdCtx | undefined;
   constructor(index: number, num: number, base: number) {
@@ -83,7 +94,33 @@ export class GuestVq {
     this.avail = l.avail;
     this.used = l.used;
     this.buffers = l.buffers;
-    this.free = Array.from({ length: num }, (_, i) => i);
+    this.freeRing = new Int32Array(num);
+    for (let i = 0; i < num; i++) this.freeRing[i] = i;
+    this.nfree = num;
+    this.nextId = new Int32Array(num);
+    this.descLen = new Uint32Array(num);
+    this.chainLen = new Int32Array(num);
+  }
+
+  /** Free descriptor ids, oldest first. */
+  get free(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.nfree; i++) out.push(this.freeRing[(this.freeHead + i) % this.num]!);
+    return out;
+  }
+
+  /** Take the oldest free id. */
+  takeFree(): number {
+    const id = this.freeRing[this.freeHead]!;
+    this.freeHead = (this.freeHead + 1) % this.num;
+    this.nfree--;
+    return id;
+  }
+
+  /** Return an id to the back of the free list. */
+  putFree(id: number): void {
+    this.freeRing[(this.freeHead + this.nfree) % this.num] = id;
+    this.nfree++;
   }
 }
 
@@ -94,6 +131,7 @@ export class GuestVirtioNet {
   readonly base: number;
   readonly vqs: GuestVq[];
   readonly hdrLen = VIRTIO_NET_HDR_V1_LEN;
+  /** Scratch for descriptor/index stores and loads (no allocation per access). */
   #b = new Uint8Array(16);
   #dv = new DataView(this.#b.buffer);
 
@@ -126,35 +164,96 @@ export class GuestVirtioNet {
     return g.ramHva + (gpa - g.ramGpa);
   }
 
+  /**
+   * Guest-physical page → host-physical address, as the stage-2 / EPT entry
+   * the guest's loads and stores go through once the page has been faulted
+   * in. Dropped whenever the VMM's address space changes (mmap/munmap), the
+   * way an MMU notifier zaps stage-2 entries.
+   */
+  #tlb = new Map<number, number>();
+  #tlbVmas: unknown = undefined;
+  #tlbNvmas = -1;
+
+  #pa(gpa: number, write: boolean): number {
+    const mm = this.vmm.proc.mm;
+    if (mm.vmas !== this.#tlbVmas || mm.vmas.length !== this.#tlbNvmas) {
+      this.#tlb.clear();
+      this.#tlbVmas = mm.vmas;
+      this.#tlbNvmas = mm.vmas.length;
+    }
+    const ps = mm.pageSize;
+    const rel = gpa - this.guest.ramGpa;
+    const pfn = Math.floor(rel / ps);
+    let base = this.#tlb.get(pfn);
+    if (base === undefined) {
+      const hva = this.guest.ramHva + pfn * ps;
+      const pa = mm.translate(hva, write);
+      if (pa < 0) return -1; // never written: the zero page (not cached)
+      this.#tlb.set(pfn, pa);
+      base = pa;
+    }
+    return base + (rel - pfn * ps);
+  }
+
+  /** A guest CPU copy of `len` bytes at `gpa` (store when `write`), page by page through #pa. */
+  #copy(gpa: number, buf: Uint8Array, off: number, len: number, write: boolean): void {
+    this.#hva(gpa, len); // bounds
+    const phys = this.vmm.kernel.phys, ps = this.vmm.proc.mm.pageSize;
+    let done = 0;
+    while (done < len) {
+      const a = gpa + done;
+      const n = Math.min(len - done, ps - ((a - this.guest.ramGpa) % ps));
+      const pa = this.#pa(a, write);
+      if (write) phys.writeFrom(pa, buf, off + done, n);
+      else if (pa < 0) buf.fill(0, off + done, off + done + n);
+      else phys.readInto(pa, buf, off + done, n);
+      done += n;
+    }
+  }
+
   /** The guest CPU stores bytes at a GPA. */
   write(gpa: number, data: Uint8Array): void {
-    this.vmm.proc.mm.write(this.#hva(gpa, data.length), data);
+    this.#copy(gpa, data, 0, data.length, true);
   }
 
   /** The guest CPU loads bytes from a GPA. */
   read(gpa: number, len: number): Uint8Array {
-    return this.vmm.proc.mm.read(this.#hva(gpa, len), len);
+    const out = new Uint8Array(len);
+    this.#copy(gpa, out, 0, len, false);
+    return out;
+  }
+
+  /** The guest CPU loads `len` bytes from a GPA into `dst` at `off`. */
+  readInto(gpa: number, dst: Uint8Array, off: number, len: number): void {
+    this.#copy(gpa, dst, off, len, false);
   }
 
   #u16(gpa: number): number {
-    const b = this.read(gpa, 2);
-    return b[0]! | (b[1]! << 8);
+    this.#copy(gpa, this.#b, 0, 2, false);
+    return this.#b[0]! | (this.#b[1]! << 8);
+  }
+
+  #putU16(gpa: number, v: number): void {
+    this.#b[0] = v & 0xff;
+    this.#b[1] = (v >> 8) & 0xff;
+    this.#copy(gpa, this.#b, 0, 2, true);
   }
 
   #writeDesc(vq: GuestVq, i: number, addr: number, len: number, flags: number, next: number): void {
     const dv = this.#dv;
-    dv.setBigUint64(0, BigInt(addr), true);
+    dv.setUint32(0, addr >>> 0, true);
+    dv.setUint32(4, Math.floor(addr / 0x1_0000_0000), true);
     dv.setUint32(8, len, true);
     dv.setUint16(12, flags, true);
     dv.setUint16(14, next, true);
-    this.write(vq.desc + 16 * i, this.#b);
+    this.#copy(vq.desc + 16 * i, this.#b, 0, 16, true);
   }
 
   #publish(vq: GuestVq, head: number): void {
     const slot = vq.availIdx & (vq.num - 1);
-    this.write(vq.avail + 4 + 2 * slot, new Uint8Array([head & 0xff, head >> 8]));
+    this.#putU16(vq.avail + 4 + 2 * slot, head);
     vq.availIdx = (vq.availIdx + 1) & 0xffff;
-    this.write(vq.avail + 2, new Uint8Array([vq.availIdx & 0xff, vq.availIdx >> 8]));
+    this.#putU16(vq.avail + 2, vq.availIdx);
   }
 
   /**
@@ -164,33 +263,41 @@ export class GuestVirtioNet {
   post(q: number, segments: readonly Uint8Array[], writable: readonly number[] = []): number {
     const vq = this.vqs[q];
     if (!vq) throw new VmmError(`no virtqueue ${q}`);
-    const n = segments.length + writable.length;
+    const ns = segments.length, n = ns + writable.length;
     if (n === 0) throw new VmmError("a chain needs at least one buffer");
-    if (vq.free.length < n) {
-      throw new VmmError(`virtqueue ${q} is full (${vq.free.length} free descriptors)`);
+    if (vq.nfree < n) {
+      throw new VmmError(`virtqueue ${q} is full (${vq.nfree} free descriptors)`);
     }
-    const ids = vq.free.splice(0, n);
-    ids.forEach((id, k) => {
-      const addr = vq.buffers + id * BUF_SLOT;
-      const isW = k >= segments.length;
-      const len = isW ? writable[k - segments.length]! : segments[k]!.length;
+    for (let k = 0; k < n; k++) {
+      const len = k >= ns ? writable[k - ns]! : segments[k]!.length;
       if (len > BUF_SLOT) {
         throw new VmmError(`buffer of ${len} bytes exceeds the ${BUF_SLOT}-byte slot`);
       }
-      if (!isW) this.write(addr, segments[k]!);
+    }
+    let id = vq.takeFree();
+    const head = id;
+    for (let k = 0; k < n; k++) {
+      const isW = k >= ns;
+      const addr = vq.buffers + id * BUF_SLOT;
+      const len = isW ? writable[k - ns]! : segments[k]!.length;
+      if (!isW) this.#copy(addr, segments[k]!, 0, len, true);
       const more = k + 1 < n;
+      const next = more ? vq.takeFree() : 0;
+      vq.nextId[id] = next;
+      vq.descLen[id] = len;
       this.#writeDesc(
         vq,
         id,
         addr,
         len,
         (more ? VRING_DESC_F_NEXT : 0) | (isW ? VRING_DESC_F_WRITE : 0),
-        more ? ids[k + 1]! : 0,
+        next,
       );
-    });
-    vq.inflight.set(ids[0]!, ids);
-    this.#publish(vq, ids[0]!);
-    return ids[0]!;
+      id = next;
+    }
+    vq.chainLen[head] = n;
+    this.#publish(vq, head);
+    return head;
   }
 
   /** Notify the device (guest write to the notify address → KVM ioeventfd → kick eventfd). */
@@ -208,32 +315,33 @@ export class GuestVirtioNet {
     if (!vq) throw new VmmError(`no virtqueue ${q}`);
     const out: Reaped[] = [];
     const usedIdx = this.#u16(vq.used + 2);
+    const b = this.#b, dv = this.#dv;
     while (vq.lastUsed !== usedIdx) {
       const slot = vq.lastUsed & (vq.num - 1);
-      const e = this.read(vq.used + 4 + 8 * slot, 8);
-      const dv = new DataView(e.buffer);
+      this.readInto(vq.used + 4 + 8 * slot, b, 0, 8);
       const id = dv.getUint32(0, true), len = dv.getUint32(4, true);
       vq.lastUsed = (vq.lastUsed + 1) & 0xffff;
-      const chain = vq.inflight.get(id);
-      let data = new Uint8Array(0);
-      if (chain) {
-        vq.inflight.delete(id);
-        vq.free.push(...chain);
-        // RX: gather `len` bytes from the chain's buffers in order.
-        if (len > 0) {
-          data = new Uint8Array(len);
-          let got = 0;
-          for (const d of chain) {
-            if (got >= len) break;
-            const dl = new DataView(this.read(vq.desc + 16 * d + 8, 4).buffer).getUint32(0, true);
-            const n = Math.min(dl, len - got);
-            data.set(this.read(vq.buffers + d * BUF_SLOT, n), got);
+      let data = EMPTY;
+      const cnt = id < vq.num ? vq.chainLen[id]! : 0;
+      if (cnt > 0) {
+        vq.chainLen[id] = 0;
+        // RX: gather `len` bytes from the chain's buffers in order (lengths from the shadow).
+        if (len > 0) data = new Uint8Array(len);
+        let got = 0, d = id;
+        for (let k = 0; k < cnt; k++) {
+          if (got < len) {
+            const n = Math.min(vq.descLen[d]!, len - got);
+            this.readInto(vq.buffers + d * BUF_SLOT, data, got, n);
             got += n;
           }
+          vq.putFree(d);
+          d = vq.nextId[d]!;
         }
       }
-      out.push({ id, len, data });
+      out.push({ id, len, data }); // a zero-length array is immutable, so TX entries share one
     }
     return out;
   }
 }
+
+const EMPTY = new Uint8Array(0);

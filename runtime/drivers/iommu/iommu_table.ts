@@ -56,8 +56,14 @@ export class IommuTable {
   /** Level pages of TCEs (hpa | perm) and of the userspace addresses (it_userspace). */
   #tces = new Map<number, Float64Array>();
   #uas = new Map<number, Float64Array>();
+  /** Last page touched (index, TCEs, user addresses): skips the Map on runs of entries. */
+  #lp = -1;
+  #lt: Float64Array | undefined;
+  #lu: Float64Array | undefined;
   /** Number of valid (R or W) entries. */
   used = 0;
+  /** The user address the last xchg() replaced (it_userspace of the old entry). */
+  prevUa = 0;
   /** Still programmed in some PE (unset_window clears this). */
   groups = new Set<unknown>();
   /** Who created it, for views: "vfio" or "platform". */
@@ -80,14 +86,16 @@ export class IommuTable {
   /** Entry `entry` (absolute bus page number): hpa | perm, 0 when clear. */
   get(entry: number): number {
     const i = entry - this.offset;
-    const pg = this.#tces.get(Math.floor(i / this.#perPage));
+    const p = Math.floor(i / this.#perPage);
+    const pg = p === this.#lp ? this.#lt : this.#tces.get(p);
     return pg ? pg[i % this.#perPage]! : 0;
   }
 
   /** The userspace address recorded with an entry (it_userspace), 0 if none. */
   ua(entry: number): number {
     const i = entry - this.offset;
-    const pg = this.#uas.get(Math.floor(i / this.#perPage));
+    const p = Math.floor(i / this.#perPage);
+    const pg = p === this.#lp ? this.#lu : this.#uas.get(p);
     return pg ? pg[i % this.#perPage]! : 0;
   }
 
@@ -99,16 +107,28 @@ export class IommuTable {
     const i = entry - this.offset;
     const pi = Math.floor(i / this.#perPage);
     const o = i % this.#perPage;
-    let pg = this.#tces.get(pi);
-    if (!pg) {
-      if (value === 0) return 0;
-      pg = new Float64Array(this.#perPage);
-      this.#tces.set(pi, pg);
-      this.#uas.set(pi, new Float64Array(this.#perPage));
+    let pg: Float64Array | undefined, us: Float64Array;
+    if (pi === this.#lp) {
+      pg = this.#lt!;
+      us = this.#lu!;
+    } else {
+      pg = this.#tces.get(pi);
+      if (!pg) {
+        this.prevUa = 0;
+        if (value === 0) return 0;
+        pg = new Float64Array(this.#perPage);
+        this.#tces.set(pi, pg);
+        this.#uas.set(pi, new Float64Array(this.#perPage));
+      }
+      us = this.#uas.get(pi)!;
+      this.#lp = pi;
+      this.#lt = pg;
+      this.#lu = us;
     }
     const old = pg[o]!;
+    this.prevUa = us[o]!;
     pg[o] = value;
-    this.#uas.get(pi)![o] = value === 0 ? 0 : ua;
+    us[o] = value === 0 ? 0 : ua;
     if ((old & 3) === 0 && (value & 3) !== 0) this.used++;
     else if ((old & 3) !== 0 && (value & 3) === 0) this.used--;
     return old;
@@ -153,6 +173,8 @@ export class IommuTable {
     }
     this.#tces.clear();
     this.#uas.clear();
+    this.#lp = -1;
+    this.#lt = this.#lu = undefined;
     this.used = 0;
     return out;
   }

@@ -37,7 +37,17 @@ export class MmIommuMem {
   used = 1;
   /** TCEs (HW tables) pointing into it. */
   mapped = 0;
-  #hpas = new Map<number, number>();
+  /**
+   * Resolved host addresses per host page, in chunks of 4096 pages (-1 /
+   * 0-filled = not yet pinned; a chunk is allocated on first touch, so a
+   * 64 GiB registration costs nothing until used).
+   */
+  #chunks: (Float64Array | undefined)[] = [];
+  #pinned = 0;
+  #lastIdx = -1;
+  #lastPa = 0;
+  /** False once mm_iommu_put freed the region (lookup cache validation). */
+  live = true;
   readonly #ps: number;
 
   constructor(mm: MM, ua: number, entries: number) {
@@ -51,7 +61,7 @@ export class MmIommuMem {
 
   /** Pages resolved (pinned) so far. */
   pinned(): number {
-    return this.#hpas.size;
+    return this.#pinned;
   }
 
   /**
@@ -62,18 +72,32 @@ export class MmIommuMem {
     if (shift > this.pageShift) return -1;
     const off = ua - this.ua;
     const idx = Math.floor(off / this.#ps);
-    let pa = this.#hpas.get(idx);
-    if (pa === undefined) {
-      pa = this.mm.pin(this.ua + idx * this.#ps, 1, true)[0]!;
-      this.#hpas.set(idx, pa);
+    if (idx === this.#lastIdx) return this.#lastPa + (off % this.#ps);
+    const ci = Math.floor(idx / 4096), co = idx % 4096;
+    let c = this.#chunks[ci];
+    if (!c) {
+      c = new Float64Array(4096).fill(-1);
+      this.#chunks[ci] = c;
     }
+    let pa = c[co]!;
+    if (pa < 0) {
+      pa = this.mm.pin(this.ua + idx * this.#ps, 1, true)[0]!;
+      c[co] = pa;
+      this.#pinned++;
+    }
+    this.#lastIdx = idx;
+    this.#lastPa = pa;
     return pa + (off % this.#ps);
   }
 
   /** Unpin everything (region freed). */
   unpinAll(): void {
-    this.mm.unpin([...this.#hpas.values()]);
-    this.#hpas.clear();
+    const pas: number[] = [];
+    for (const c of this.#chunks) if (c) { for (const pa of c) if (pa >= 0) pas.push(pa); }
+    this.mm.unpin(pas);
+    this.#chunks = [];
+    this.#pinned = 0;
+    this.#lastIdx = -1;
   }
 }
 
@@ -153,6 +177,8 @@ export function mmIommuPut(mem: MmIommuMem): void {
   if (mem.used > 0) return;
   const l = mmIommuList(mem.mm);
   l.splice(l.indexOf(mem), 1);
+  mem.live = false;
+  if (lastHit === mem) lastHit = undefined;
   mem.unpinAll();
 }
 
@@ -165,11 +191,20 @@ export function mmIommuPut(mem: MmIommuMem): void {
  * ```
  */
 export function mmIommuLookup(mm: MM, ua: number, size: number): MmIommuMem | undefined {
+  // One-entry cache: consecutive TCEs almost always land in the same region.
+  const h = lastHit;
+  if (h !== undefined && h.mm === mm && ua >= h.ua && ua + size <= h.ua + h.size) return h;
   const l = REGISTRY.get(mm);
   if (!l) return undefined;
   for (let i = 0; i < l.length; i++) {
     const m = l[i]!;
-    if (ua >= m.ua && ua + size <= m.ua + m.size) return m;
+    if (ua >= m.ua && ua + size <= m.ua + m.size) {
+      lastHit = m;
+      return m;
+    }
   }
   return undefined;
 }
+
+/** mmIommuLookup's last hit (only live, registered regions; cleared on free). */
+let lastHit: MmIommuMem | undefined;

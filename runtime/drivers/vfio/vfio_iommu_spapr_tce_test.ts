@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { boot, fdOf, withGroup } from "./test_helpers.ts";
 import {
+  VFIO_CHECK_EXTENSION,
   VFIO_EXT,
   VFIO_GROUP_SET_CONTAINER,
   VFIO_IOMMU_ENABLE,
@@ -296,4 +297,102 @@ Deno.test(`groups sharing a v2 container share its tables; a second ioda1 group 
   vfioPlatformAddGroup(t.k, 20, [{ bdf: "0001:20:00.0", driver: "vfio-pci" }], "ioda1");
   const g20 = t.vmm.open("/dev/vfio/20");
   assert.equal(t.ioctl(g20, VFIO_GROUP_SET_CONTAINER, c).ret, E.EPERM);
+});
+
+// ---------------------------------------------------------------- audit additions
+
+function v1Ioda1() {
+  const p = boot("seed", { guest: false });
+  vfioPlatformAddGroup(p.k, 30, [{ bdf: "0001:30:00.0", driver: "vfio-pci" }], "ioda1");
+  vfioPlatformAddGroup(p.k, 31, [{ bdf: "0001:31:00.0", driver: "vfio-pci" }], "ioda1");
+  const c = p.vmm.open("/dev/vfio/vfio");
+  const g = p.vmm.open("/dev/vfio/30");
+  assert.equal(p.ioctl(g, VFIO_GROUP_SET_CONTAINER, c).ret, 0);
+  return { ...p, c, g };
+}
+
+Deno.test(`v2 on a platform without DDW ops (IODA1) → EPERM; v1 there works, one group per container → EBUSY (${S}: "Sharing/attach")`, () => {
+  const p = v1Ioda1();
+  assert.equal(p.ioctl(p.c, VFIO_SET_IOMMU, VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU).ret, E.EPERM);
+  assert.equal(p.ioctl(p.c, VFIO_SET_IOMMU, VFIO_EXT.VFIO_SPAPR_TCE_IOMMU).ret, 0);
+  const g2 = p.vmm.open("/dev/vfio/31");
+  assert.equal(p.ioctl(g2, VFIO_GROUP_SET_CONTAINER, p.c).ret, E.EBUSY);
+});
+
+Deno.test(`v1: MAP_DMA before ENABLE → EPERM; ENABLE twice → EBUSY; v2-only ioctls (REGISTER_MEMORY, TCE_CREATE, TCE_REMOVE) → ENOTTY (${S})`, () => {
+  const p = v1Ioda1();
+  assert.equal(p.ioctl(p.c, VFIO_SET_IOMMU, VFIO_EXT.VFIO_SPAPR_TCE_IOMMU).ret, 0);
+  const buf = BigInt(p.vmm.mmapAnon(1 << 16));
+  const map = { flags: 3n, vaddr: buf, iova: 0n, size: 4096n };
+  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, map).ret, E.EPERM);
+  assert.equal(p.ioctl(p.c, VFIO_IOMMU_ENABLE).ret, 0);
+  assert.equal(p.ioctl(p.c, VFIO_IOMMU_ENABLE).ret, E.EBUSY);
+  assert.equal(p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, map).ret, 0);
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { flags: 0n, vaddr: buf, size: 65536n }).ret,
+    E.ENOTTY,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, {
+      page_shift: 12n,
+      window_size: 1n << 30n,
+      levels: 1n,
+    })
+      .ret,
+    E.ENOTTY,
+  );
+  assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_REMOVE, { start_addr: 0n }).ret, E.ENOTTY);
+});
+
+Deno.test(`UNREGISTER_MEMORY before any ioctl latched the mm → EPERM (${S}: "no mm yet")`, () => {
+  const p = bare();
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { flags: 0n, vaddr: 0n, size: 65536n }).ret,
+    E.EPERM,
+  );
+});
+
+Deno.test(`MAP_DMA flags other than READ|WRITE → EINVAL; UNMAP_DMA flags ≠ 0 or unaligned size → EINVAL; iova in no window → ENXIO for UNMAP too (${S})`, () => {
+  const p = bare();
+  const buf = BigInt(p.vmm.mmapAnon(1 << 20));
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { flags: 0n, vaddr: buf, size: 1n << 20n }).ret,
+    0,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 7n, vaddr: buf, iova: 0n, size: 4096n }).ret,
+    E.EINVAL,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_UNMAP_DMA, { flags: 1n, iova: 0n, size: 4096n }).ret,
+    E.EINVAL,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_UNMAP_DMA, { flags: 0n, iova: 0n, size: 100n }).ret,
+    E.EINVAL,
+  );
+  assert.equal(
+    p.ioctl(p.c, VFIO_IOMMU_UNMAP_DMA, { flags: 0n, iova: 1n << 58n, size: 4096n }).ret,
+    E.ENXIO,
+  );
+  // "Negative" sizes are u64: a huge unaligned size is EINVAL, a huge aligned one runs past the window.
+  for (const size of [BigInt.asUintN(64, -1n), BigInt.asUintN(64, -4096n)]) {
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: buf, iova: 0n, size }).ret,
+      E.EINVAL,
+    );
+    assert.equal(p.ioctl(p.c, VFIO_IOMMU_UNMAP_DMA, { flags: 0n, iova: 0n, size }).ret, E.EINVAL);
+  }
+});
+
+Deno.test(`CHECK_EXTENSION is answered for any process; other ioctls from a foreign mm → EPERM (${S}: "any but CHECK_EXTENSION")`, () => {
+  const t = withGroup();
+  const other = t.k.spawn("intruder", 0);
+  other.installFd(t.vmm.proc.fds.get(fdOf(t, "c0"))!.get());
+  const r = t.vmm.ioctl(3, VFIO_CHECK_EXTENSION, VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU, other);
+  assert.equal(r.ret, 1);
+  assert.equal(
+    t.vmm.ioctl(3, VFIO_IOMMU_SPAPR_TCE_REMOVE, { start_addr: 0n }, other).ret,
+    E.EPERM,
+  );
 });

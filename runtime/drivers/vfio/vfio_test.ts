@@ -122,8 +122,8 @@ Deno.test(`SET_CONTAINER: closed fd → EBADF, fd of the wrong kind → EBADFD, 
   assert.equal(p.ioctl(g, VFIO_GROUP_SET_CONTAINER, new UserPtr(0x10n)).ret, E.EFAULT);
 });
 
-Deno.test(`UNSET_CONTAINER: not in a container → EINVAL; device fd open → EBUSY (${S} §3.5; group.c)`, () => {
-  const t = withGroup();
+Deno.test(`[mainline] UNSET_CONTAINER: not in a container → EINVAL; device fd open → EBUSY (${S} §3.5; group.c)`, () => {
+  const t = withGroup("mainline");
   const g = fdOf(t, "group12");
   assert.equal(t.ioctl(g, VFIO_GROUP_UNSET_CONTAINER).ret, E.EBUSY);
   for (const d of (t.vmm.objects.get("group12")!.impl as { devices: { fd: number }[] }).devices) {
@@ -133,8 +133,8 @@ Deno.test(`UNSET_CONTAINER: not in a container → EINVAL; device fd open → EB
   assert.equal(t.ioctl(g, VFIO_GROUP_UNSET_CONTAINER).ret, E.EINVAL);
 });
 
-Deno.test(`UNSET_CONTAINER of the last group releases the backend: container back to initial state (${S} §3.5)`, () => {
-  const t = withGroup();
+Deno.test(`[mainline] UNSET_CONTAINER of the last group releases the backend: container back to initial state (${S} §3.5)`, () => {
+  const t = withGroup("mainline");
   const g = fdOf(t, "group12"), c = fdOf(t, "c0");
   for (const d of (t.vmm.objects.get("group12")!.impl as { devices: { fd: number }[] }).devices) {
     t.vmm.close(d.fd);

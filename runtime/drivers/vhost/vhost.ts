@@ -306,7 +306,7 @@ export function vhostVringIoctl(k: Kernel, d: VhostDev, cmd: number, arg: bigint
         vq.kickWaiter = w;
         ctx.waiters.add(w);
         // vhost_poll_start: an eventfd that is already readable wakes the poller at once.
-        if (ctx.count > 0n) w();
+        if (ctx.readable) w();
       }
     }
     return 0;

@@ -43,26 +43,37 @@ export class VringhError extends Error {
   }
 }
 
-/** struct vringh_kiov: the buffers of one chain in one direction, and a cursor. */
+/**
+ * struct vringh_kiov: the buffers of one chain in one direction, and a cursor.
+ * The arrays are reused from chain to chain (only the first `used` entries
+ * count), so walking a ring allocates nothing once they have grown.
+ */
 export class Kiov {
   addr: number[] = [];
   len: number[] = [];
+  /** Entries in use. */
+  n = 0;
   /** Entry being consumed and the bytes of it already consumed. */
   i = 0;
   consumed = 0;
   get used(): number {
-    return this.addr.length;
+    return this.n;
   }
   reset(): void {
-    this.addr.length = 0;
-    this.len.length = 0;
+    this.n = 0;
     this.i = 0;
     this.consumed = 0;
+  }
+  /** Append one buffer. */
+  push(addr: number, len: number): void {
+    this.addr[this.n] = addr;
+    this.len[this.n] = len;
+    this.n++;
   }
   /** Total bytes described. */
   total(): number {
     let t = 0;
-    for (const l of this.len) t += l;
+    for (let i = 0; i < this.n; i++) t += this.len[i]!;
     return t;
   }
 }
@@ -93,17 +104,20 @@ export class Vringh {
     this.used = used;
   }
 
-  #getu16(iova: number, what: string): number {
+  // `what` names the field for the error text; it is only formatted on a failure
+  // (`slot` ≥ 0 adds the ring index), so the hot path builds no strings.
+  #getu16(iova: number, what: string, slot = -1): number {
     try {
       this.mem.read(iova, this.#b, 0, 2);
     } catch (e) {
-      throw wrap(e, `Failed to access ${what} at ${hx(iova)}`);
+      throw wrap(e, `Failed to access ${what}${slot >= 0 ? ` ${slot}` : ""} at ${hx(iova)}`);
     }
-    return this.#dv.getUint16(0, true);
+    return this.#b[0]! | (this.#b[1]! << 8);
   }
 
   #putu16(iova: number, v: number, what: string): void {
-    this.#dv.setUint16(0, v, true);
+    this.#b[0] = v & 0xff;
+    this.#b[1] = (v >> 8) & 0xff;
     try {
       this.mem.write(iova, this.#b, 0, 2);
     } catch (e) {
@@ -111,12 +125,15 @@ export class Vringh {
     }
   }
 
-  /** __vringh_get_head: the next head, or num when the ring is empty. */
+  /**
+   * __vringh_get_head: the next head, or num when the ring is empty. avail->idx
+   * is re-read every time, as vringh does (a guest that rewinds it is seen at once).
+   */
   getHead(): number {
     const availIdx = this.#getu16(this.avail + 2, "avail idx");
     if ((this.lastAvailIdx & 0xffff) === availIdx) return this.num;
     const i = this.lastAvailIdx & (this.num - 1);
-    const head = this.#getu16(this.avail + 4 + 2 * i, `head: idx ${i}`);
+    const head = this.#getu16(this.avail + 4 + 2 * i, "head: idx", i);
     if (head >= this.num) {
       throw new VringhError(EINVAL, `Guest says index ${head} > ${this.num} is available`);
     }
@@ -144,7 +161,8 @@ export class Vringh {
       } catch (e) {
         throw wrap(e, `Failed to read descriptor ${i} at ${hx(at)}`);
       }
-      const addr = Number(dv.getBigUint64(0, true));
+      // Two u32 halves: no BigInt per descriptor (addresses ≥ 2^53 lose exactness, as toNum does).
+      const addr = dv.getUint32(0, true) + dv.getUint32(4, true) * 0x1_0000_0000;
       const len = dv.getUint32(8, true);
       const flags = dv.getUint16(12, true);
       const next = dv.getUint16(14, true);
@@ -167,8 +185,7 @@ export class Vringh {
         }
       }
       if (!iov) throw new VringhError(EPROTO, `Unexpected ${!wiov ? "writable" : "readable"} desc`);
-      iov.addr.push(addr);
-      iov.len.push(len);
+      iov.push(addr, len);
       if (flags & VRING_DESC_F_NEXT) i = next;
       else if (upNext > 0) {
         // return_from_indirect (note: a NEXT of 0 is taken as "no return", as in the kernel).
@@ -184,25 +201,37 @@ export class Vringh {
 
   /** vringh_iov_pull_iotlb: copy up to len bytes out of riov into dst. */
   pull(iov: Kiov, dst: Uint8Array, len: number): number {
-    return this.#xfer(iov, len, (addr, off, n) => this.mem.read(addr, dst, off, n));
+    let done = 0;
+    const mem = this.mem;
+    while (done < len && iov.i < iov.n) {
+      const l = iov.len[iov.i]!;
+      const n = Math.min(l - iov.consumed, len - done);
+      if (n > 0) {
+        mem.read(iov.addr[iov.i]! + iov.consumed, dst, done, n);
+        done += n;
+        iov.consumed += n;
+      }
+      if (iov.consumed >= l) {
+        iov.i++;
+        iov.consumed = 0;
+      }
+    }
+    return done;
   }
 
   /** vringh_iov_push_iotlb: copy up to len bytes of src into wiov. */
   push(iov: Kiov, src: Uint8Array, len: number): number {
-    return this.#xfer(iov, len, (addr, off, n) => this.mem.write(addr, src, off, n));
-  }
-
-  /** vringh_iov_xfer: walk the iov, moving bytes with `copy`. */
-  #xfer(iov: Kiov, len: number, copy: (addr: number, off: number, n: number) => void): number {
     let done = 0;
-    while (done < len && iov.i < iov.addr.length) {
-      const n = Math.min(iov.len[iov.i]! - iov.consumed, len - done);
+    const mem = this.mem;
+    while (done < len && iov.i < iov.n) {
+      const l = iov.len[iov.i]!;
+      const n = Math.min(l - iov.consumed, len - done);
       if (n > 0) {
-        copy(iov.addr[iov.i]! + iov.consumed, done, n);
+        mem.write(iov.addr[iov.i]! + iov.consumed, src, done, n);
         done += n;
         iov.consumed += n;
       }
-      if (iov.consumed >= iov.len[iov.i]!) {
+      if (iov.consumed >= l) {
         iov.i++;
         iov.consumed = 0;
       }

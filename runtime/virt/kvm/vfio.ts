@@ -31,7 +31,13 @@ import type { File } from "../../kernel/file.ts";
 import { decodeStruct } from "../../kernel/layout.ts";
 import type { StructValue } from "../../kernel/layout.ts";
 import { type Kvm, type KvmDevice, kvmRegisterDeviceOps } from "./kvm_host.ts";
-import { vfioFileIommuGroup, vfioFileIsValid, vfioFileSetKvm } from "../../drivers/vfio/vfio.ts";
+import {
+  vfioFileGroup,
+  vfioFileIommuGroup,
+  vfioFileIsValid,
+  vfioFileSetKvm,
+  type VfioGroup,
+} from "../../drivers/vfio/vfio.ts";
 import {
   KVM_DEV_VFIO,
   kvm_vfio_spapr_tce,
@@ -48,6 +54,8 @@ import type { IommuGroup } from "../../drivers/iommu/iommu.ts";
 export interface KvmVfioFile {
   file: File;
   iommuGroup: IommuGroup | undefined;
+  /** Seed profile: the group whose container user this entry holds. */
+  extUser?: VfioGroup | undefined;
 }
 
 /** struct kvm_vfio. */
@@ -70,10 +78,22 @@ function getUserS32(dev: KvmDevice, addr: bigint): number {
 function fileAdd(dev: KvmDevice, fd: number): number {
   const f = dev.kvm.kernel.current.fds.get(fd);
   if (!f) throw new Errno(EBADF, `fd ${fd} is not open`);
-  if (!vfioFileIsValid(f)) throw new Errno(EINVAL, "not a VFIO group or device file");
+  const seed = dev.kvm.kernel.config.profile === "seed";
+  let extUser: VfioGroup | undefined;
+  if (seed) {
+    // 2016: vfio_group_get_external_user — a group file (no device cdevs yet)
+    // whose container has an IOMMU backend, else EINVAL; on success it holds a
+    // container user (vfio_group_add_container_user), so UNSET_CONTAINER → EBUSY
+    // until FILE_DEL / device release (drivers/vfio/vfio.c of that era).
+    extUser = vfioFileGroup(f);
+    if (!extUser || !extUser.container?.driver) {
+      throw new Errno(EINVAL, "vfio_group_get_external_user: not a group with an IOMMU set");
+    }
+  } else if (!vfioFileIsValid(f)) throw new Errno(EINVAL, "not a VFIO group or device file");
   const kv = kvOf(dev);
   if (kv.files.some((x) => x.file === f)) throw new Errno(EEXIST, "file already added");
-  kv.files.push({ file: f.get(), iommuGroup: undefined });
+  if (extUser) extUser.containerUsers++;
+  kv.files.push({ file: f.get(), iommuGroup: undefined, extUser });
   vfioFileSetKvm(f, dev.kvm);
   return 0;
 }
@@ -82,6 +102,8 @@ function release(kvm: Kvm, kvf: KvmVfioFile): void {
   const g = kvf.iommuGroup ?? vfioFileIommuGroup(kvf.file);
   if (g && kvm.kernel.arch === "ppc64le") kvmSpaprTceReleaseIommuGroup(kvm, g);
   vfioFileSetKvm(kvf.file, undefined);
+  // vfio_group_put_external_user: drop the container user taken at ADD.
+  if (kvf.extUser && kvf.extUser.containerUsers > 1) kvf.extUser.containerUsers--;
   kvf.file.put();
 }
 

@@ -11,7 +11,14 @@ import {
   kvm_vfio_spapr_tce,
   kvm_vfio_spapr_tce_liobn,
 } from "../../arch/powerpc/include/uapi/asm/kvm_spapr_tce.ts";
-import { VFIO_IOMMU_SPAPR_TCE_CREATE } from "../../include/uapi/linux/vfio.ts";
+import {
+  VFIO_EXT,
+  VFIO_GROUP_SET_CONTAINER,
+  VFIO_GROUP_UNSET_CONTAINER,
+  VFIO_IOMMU_SPAPR_TCE_CREATE,
+  VFIO_SET_IOMMU,
+} from "../../include/uapi/linux/vfio.ts";
+import { vfioPlatformAddGroup } from "../../drivers/vfio/vfio.ts";
 import { encodeStruct } from "../../kernel/layout.ts";
 import { int32, kvmVfioDevice, setDeviceAttr } from "../../vmm/vfio.ts";
 import { kvmppcFindTable } from "../../arch/powerpc/kvm/book3s_64_vio.ts";
@@ -197,3 +204,122 @@ for (const profile of ["seed", "mainline"] as const) {
     assert.deepEqual(deviceDmaRead(t.k, "0001:02:00.0", 0x1000n, 1), new Uint8Array([0xab]));
   });
 }
+
+// ---------------------------------------------------------------- audit additions
+
+Deno.test(`[mainline] FILE_ADD accepts a group that is in no container (kvm_vfio_file_is_valid only checks the fops) (${S}; virt/kvm/vfio.c kvm_vfio_file_add)`, () => {
+  const t = boot("mainline");
+  vfioPlatformAddGroup(t.k, 5, [{ bdf: "0001:05:00.0", driver: "vfio-pci" }]);
+  const g = t.vmm.open("/dev/vfio/5");
+  assert.equal(attr(t, 1n, int32(g)), 0);
+  assert.equal(attr(t, 2n, int32(g)), 0);
+});
+
+Deno.test(`[seed] GROUP_ADD of a group without a container/IOMMU → EINVAL (vfio_group_get_external_user → vfio_group_add_container_user, drivers/vfio/vfio.c 2016; ${SEED})`, () => {
+  const t = boot("seed");
+  vfioPlatformAddGroup(t.k, 5, [{ bdf: "0001:05:00.0", driver: "vfio-pci" }]);
+  const g = t.vmm.open("/dev/vfio/5");
+  assert.equal(attr(t, 1n, int32(g)), -22);
+  const c = t.vmm.open("/dev/vfio/vfio");
+  assert.equal(t.ioctl(g, VFIO_GROUP_SET_CONTAINER, c).ret, 0);
+  assert.equal(attr(t, 1n, int32(g)), -22); // container but no IOMMU backend yet
+  assert.equal(t.ioctl(c, VFIO_SET_IOMMU, VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU).ret, 0);
+  assert.equal(attr(t, 1n, int32(g)), 0);
+});
+
+for (const profile of ["seed", "mainline"] as const) {
+  Deno.test(`[${profile}] UNSET_CONTAINER while the KVM-VFIO device holds the group: seed → EBUSY (external user holds a container user), mainline → 0 (${SEED}; drivers/vfio/vfio.c vfio_group_get_external_user; ${S})`, () => {
+    const t = boot(profile);
+    vfioPlatformAddGroup(t.k, 5, [{ bdf: "0001:05:00.0", driver: "vfio-pci" }]);
+    const g = t.vmm.open("/dev/vfio/5");
+    const c = t.vmm.open("/dev/vfio/vfio");
+    t.ioctl(g, VFIO_GROUP_SET_CONTAINER, c);
+    t.ioctl(c, VFIO_SET_IOMMU, VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU);
+    assert.equal(attr(t, 1n, int32(g)), 0);
+    assert.equal(t.ioctl(g, VFIO_GROUP_UNSET_CONTAINER).ret, profile === "seed" ? -16 : 0);
+    if (profile === "seed") {
+      assert.equal(attr(t, 2n, int32(g)), 0); // GROUP_DEL puts the external user
+      assert.equal(t.ioctl(g, VFIO_GROUP_UNSET_CONTAINER).ret, 0);
+    }
+  });
+}
+
+Deno.test(`[mainline] FILE_ADD of a device fd works; SET_SPAPR_TCE with it → EIO ("only group files") (${S}; virt/kvm/vfio.c kvm_vfio_file_set_spapr_tce)`, () => {
+  const t = withGroup("mainline");
+  const devFd =
+    (t.vmm.objects.get("group12")!.impl as { devices: { fd: number }[] }).devices[0]!.fd;
+  assert.equal(attr(t, 1n, int32(devFd)), 0);
+  const vm = t.guest().vmfd;
+  const tfd = t.ioctl(vm, KVM_CREATE_SPAPR_TCE_64, {
+    liobn: 0x42n,
+    page_shift: 12n,
+    offset: 0n,
+    size: 16n,
+  }).ret;
+  assert.equal(
+    attr(t, 3n, encodeStruct(kvm_vfio_spapr_tce, { groupfd: BigInt(devFd), tablefd: BigInt(tfd) })),
+    -5,
+  );
+});
+
+Deno.test(`[mainline] SET_SPAPR_TCE: bad addr → EFAULT; tablefd of the wrong kind (eventfd, /dev/kvm, a vcpu fd, the group fd) → EINVAL; a table of another VM → EINVAL (${S}; book3s_64_vio.c kvm_spapr_tce_attach_iommu_group)`, () => {
+  const t = withGroup("mainline");
+  const g = BigInt(fdOf(t, "group12"));
+  const d = dev(t);
+  assert.equal(t.vmm.ioctl(d, KVM_SET_DEVICE_ATTR, { group: 1n, attr: 3n, addr: 0x10n }).ret, -14);
+  const vg = t.guest();
+  const wrong = [t.vmm.eventfd(), t.vmm.kvm(), vg.vcpus[0]!.fd, Number(g), vg.vmfd];
+  for (const fd of wrong) {
+    assert.equal(
+      attr(t, 3n, encodeStruct(kvm_vfio_spapr_tce, { groupfd: g, tablefd: BigInt(fd) })),
+      -22,
+      `tablefd ${fd}`,
+    );
+  }
+  t.decl("guest", "vm2", { vcpus: 1n, memory: 1n << 28n });
+  const other = t.ioctl(t.guest("vm2").vmfd, KVM_CREATE_SPAPR_TCE_64, {
+    liobn: 0x8000_0000n,
+    page_shift: 12n,
+    offset: 0n,
+    size: 16n,
+  }).ret;
+  assert.ok(other >= 0);
+  assert.equal(
+    attr(t, 3n, encodeStruct(kvm_vfio_spapr_tce, { groupfd: g, tablefd: BigInt(other) })),
+    -22,
+  );
+});
+
+Deno.test(`[seed] GROUP_ADD / SET_SPAPR_TCE_LIOBN with an fd of the wrong kind (eventfd, /dev/kvm, vcpu, container) → EINVAL (vfio_group_get_external_user: f_op != &vfio_group_fops; ${SEED})`, () => {
+  const t = withGroup("seed");
+  const vg = t.guest();
+  for (const fd of [t.vmm.eventfd(), t.vmm.kvm(), vg.vcpus[0]!.fd, fdOf(t, "c0")]) {
+    assert.equal(attr(t, 1n, int32(fd)), -22, `ADD fd ${fd}`);
+    assert.equal(
+      attr(t, 3n, encodeStruct(kvm_vfio_spapr_tce_liobn, { fd: BigInt(fd), liobn: 1n })),
+      -22,
+      `LIOBN fd ${fd}`,
+    );
+  }
+});
+
+Deno.test(`[mainline] the seed's 24-byte LIOBN struct on a mainline kernel is read as {groupfd, tablefd}: argsz=24 → groupfd 24 not open → EBADF (${SEED}; ${S})`, () => {
+  const t = withGroup("mainline");
+  const payload = encodeStruct(kvm_vfio_spapr_tce_liobn, {
+    fd: BigInt(fdOf(t, "group12")),
+    liobn: 0x8000_0000n,
+  });
+  assert.equal(new DataView(payload.buffer).getUint32(0, true), 24);
+  assert.equal(attr(t, 3n, payload), -9);
+});
+
+Deno.test(`[mainline] FILE_DEL unlinks the group's HW tables from every liobn (${S}: "DEL and device release unlink")`, () => {
+  const t = withGroup("mainline");
+  t.decl("window", "dma32", { guest: "vm1", group: 12n, liobn: 0x8000_0000n, size: 1n << 30n });
+  const vm = t.guest().vmfd;
+  const kvm = t.vmm.proc.fget(vm).private_data as Kvm;
+  const stt = kvmppcFindTable(kvm, 0x8000_0000n)!;
+  assert.equal(stt.iommuTables.length, 1);
+  assert.equal(attr(t, 2n, int32(fdOf(t, "group12"))), 0);
+  assert.equal(stt.iommuTables.length, 0);
+});

@@ -161,6 +161,31 @@ export function kvmTimerVcpuInit(vcpu: KvmVcpu): void {
   if (!vm.counterOffset) vm.voffset = hw.counter();
 }
 
+/**
+ * kvm_timer_vcpu_reset (KVM_ARM_VCPU_INIT → kvm_reset_vcpu): both CTLs back
+ * to 0 — disabled and unmasked, the ARMv7 reset value KVM picks although
+ * ARMv8 leaves it UNKNOWN; once the timer is enabled the lines drop; the
+ * ptimer's soft timer is cancelled. CVAL and the offsets are kept.
+ *
+ * @example
+ * ```ts
+ * // kvmTimerVcpuReset(vcpu)
+ * ```
+ */
+export function kvmTimerVcpuReset(vcpu: KvmVcpu): void {
+  const t = timerCpu(vcpu);
+  // A vcpu ioctl runs with the vCPU put, so the state is in memory; should
+  // the vtimer still be in the hardware, disable it there too.
+  if (vtimerInHw(vcpu) && t.enabled) t.cpu!.writeCtl(0n);
+  t.vtimer.ctl = 0n;
+  t.ptimer.ctl = 0n;
+  if (t.enabled) {
+    kvmTimerUpdateIrq(vcpu, false, t.vtimer);
+    kvmTimerUpdateIrq(vcpu, false, t.ptimer);
+  }
+  softCancel(t.ptimer, vcpu);
+}
+
 /** The offset a context's "now" is taken from. */
 export function timerOffset(vcpu: KvmVcpu, kind: TimerKind): bigint {
   const vm = timerVm(vcpu.kvm);

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import "./arm.ts";
- * import { kvmArch } from "../../../virt/kvm/kvm_host.ts";
+ * import { kvmArch, type KvmVcpu } from "../../../virt/kvm/kvm_host.ts";
  * console.log(kvmArch("arm64").vcpuIoctls.length > 0); // true
  * ```
  * @module
@@ -14,7 +14,7 @@
 import { EINVAL, ENOEXEC } from "../../../include/uapi/asm-generic/errno.ts";
 import { KVM_CAP } from "../../../include/uapi/linux/kvm.ts";
 import { Errno } from "../../../kernel/errno.ts";
-import { kvmArch } from "../../../virt/kvm/kvm_host.ts";
+import { kvmArch, type KvmVcpu } from "../../../virt/kvm/kvm_host.ts";
 import { copyStructFromUser, copyStructToUser } from "../../../virt/kvm/kvm_main.ts";
 import {
   ARM64_CORE_REG,
@@ -26,6 +26,17 @@ import {
 
 /** Largest IPA size the simulated host supports (KVM_CAP_ARM_VM_IPA_SIZE). */
 export const IPA_LIMIT = 48;
+
+/**
+ * kvm_reset_vcpu's per-subsystem resets, run on every successful
+ * KVM_ARM_VCPU_INIT (the timer adds kvm_timer_vcpu_reset).
+ *
+ * @example
+ * ```ts
+ * // armVcpuReset.push((vcpu) => { … });
+ * ```
+ */
+export const armVcpuReset: ((vcpu: KvmVcpu) => void)[] = [];
 
 const ext = kvmArch("arm64");
 ext.maxVcpus = 512;
@@ -56,6 +67,8 @@ ext.vcpuIoctls.push([KVM_ARM_VCPU_INIT, (vcpu, arg) => {
   if (init.target !== KVM_ARM_TARGET_GENERIC_V8) throw new Errno(EINVAL, "target");
   vcpu.arch["initialized"] = true;
   vcpu.arch["features"] = init.features;
+  // kvm_arch_vcpu_ioctl_vcpu_init → kvm_reset_vcpu: every (re-)init resets the vCPU.
+  for (const f of armVcpuReset) f(vcpu);
   return 0;
 }]);
 const core: [string, number][] = [

@@ -22,6 +22,8 @@ import { type Kvm, kvmArch, type KvmVcpu } from "../../../virt/kvm/kvm_host.ts";
 import { copyStructFromUser, getUserS32 } from "../../../virt/kvm/kvm_main.ts";
 import {
   kvm_arm_counter_offset,
+  KVM_ARM_DEV_EL1_PTIMER,
+  KVM_ARM_DEV_EL1_VTIMER,
   KVM_ARM_SET_COUNTER_OFFSET,
   KVM_ARM_VCPU_TIMER_CTRL,
   KVM_ARM_VCPU_TIMER_IRQ_HPTIMER,
@@ -35,9 +37,12 @@ import {
   KVM_REG_ARM_TIMER_CTL,
   KVM_REG_ARM_TIMER_CVAL,
 } from "../include/uapi/asm/kvm.ts";
+import { armVcpuReset } from "./arm.ts";
 import {
+  kvmTimerShouldFire,
   kvmTimerUpdateIrq,
   kvmTimerVcpuInit,
+  kvmTimerVcpuReset,
   readTimerCtl,
   timerCpu,
   timerEmulate,
@@ -183,12 +188,27 @@ for (const [name, id, doc] of REGS) {
 
 // ------------------------------------------------------------ KVM_ARM_VCPU_TIMER_CTRL
 
-const ATTR_KEY: Record<string, keyof ReturnType<typeof timerVm>["ppi"]> = {
+type PpiKey = keyof ReturnType<typeof timerVm>["ppi"];
+const ATTR_KEY: Record<string, PpiKey> = {
   [String(KVM_ARM_VCPU_TIMER_IRQ_VTIMER)]: "vtimer",
   [String(KVM_ARM_VCPU_TIMER_IRQ_PTIMER)]: "ptimer",
   [String(KVM_ARM_VCPU_TIMER_IRQ_HVTIMER)]: "hvtimer",
   [String(KVM_ARM_VCPU_TIMER_IRQ_HPTIMER)]: "hptimer",
 };
+
+/**
+ * The timer attribute an `attr` value names, or undefined (→ ENXIO). The EL2
+ * timers' attributes (HVTIMER/HPTIMER) came with nested virt; the `seed`
+ * profile's kernel knows only VTIMER and PTIMER (v4.15–v6.x
+ * kvm_arm_timer_set/get/has_attr switch on those two).
+ */
+function attrKey(kvm: Kvm, attr: bigint): PpiKey | undefined {
+  const key = ATTR_KEY[String(attr)];
+  if (kvm.kernel.config.profile === "seed" && (key === "hvtimer" || key === "hptimer")) {
+    return undefined;
+  }
+  return key;
+}
 
 /** irq_is_ppi: 16 ≤ intid < 32. */
 export function irqIsPpi(irq: number): boolean {
@@ -218,14 +238,14 @@ export function timerSetAttr(vcpu: KvmVcpu, attr: StructValue): number {
   const vm = timerVm(kvm);
   const frozen = kvm.kernel.config.profile === "seed" ? timerCpu(vcpu).enabled : vm.ppisFrozen;
   if (frozen) throw new Errno(EBUSY, "timer PPIs are immutable once a vCPU has run");
-  const key = ATTR_KEY[String(attr.attr as bigint)];
+  const key = attrKey(kvm, attr.attr as bigint);
   if (!key) throw new Errno(ENXIO, "unknown timer attribute");
   vm.ppi[key] = irq;
   return 0;
 }
 
 function timerGetAttr(vcpu: KvmVcpu, attr: StructValue): number {
-  const key = ATTR_KEY[String(attr.attr as bigint)];
+  const key = attrKey(vcpu.kvm, attr.attr as bigint);
   if (!key) throw new Errno(ENXIO);
   const b = new Uint8Array(4);
   new DataView(b.buffer).setInt32(0, timerVm(vcpu.kvm).ppi[key], true);
@@ -240,8 +260,8 @@ function timerGetAttr(vcpu: KvmVcpu, attr: StructValue): number {
 ext.vcpuAttrGroups.set(Number(KVM_ARM_VCPU_TIMER_CTRL), {
   set: timerSetAttr,
   get: timerGetAttr,
-  has: (_v, attr) => {
-    if (!ATTR_KEY[String(attr.attr as bigint)]) throw new Errno(ENXIO);
+  has: (v, attr) => {
+    if (!attrKey(v.kvm, attr.attr as bigint)) throw new Errno(ENXIO);
     return 0;
   },
 });
@@ -315,5 +335,36 @@ ext.vcpuRunCheck = (vcpu) => {
 };
 ext.vcpuLoad.push(onRunEnter);
 ext.vcpuPut.push(onRunExit);
+ext.vcpuPut.push(kvmTimerUpdateRun);
+armVcpuReset.push(kvmTimerVcpuReset);
+
+/** Offset of kvm_run.s.regs.device_irq_level (the arm64 kvm_sync_regs start at 304). */
+export const KVM_RUN_DEVICE_IRQ_LEVEL = 304;
+
+/**
+ * kvm_timer_update_run (on every return from KVM_RUN, after vcpu_put): with a
+ * userspace irqchip the timers' output levels go to
+ * kvm_run.s.regs.device_irq_level — bit 0 KVM_ARM_DEV_EL1_VTIMER, bit 1
+ * KVM_ARM_DEV_EL1_PTIMER; the PMU bit (2) is left as it was. With an
+ * in-kernel vgic nothing is written.
+ *
+ * @example
+ * ```ts
+ * // kvmTimerUpdateRun(vcpu)
+ * ```
+ */
+export function kvmTimerUpdateRun(vcpu: KvmVcpu): void {
+  if (vgicOf(vcpu.kvm)) return;
+  const t = timerCpu(vcpu);
+  if (!t) return;
+  const k = vcpu.kvm.kernel;
+  const pa = vcpu.run_pa + KVM_RUN_DEVICE_IRQ_LEVEL;
+  const dv = new DataView(k.phys.read(pa, 8).slice().buffer);
+  let lvl = dv.getBigUint64(0, true) & ~(KVM_ARM_DEV_EL1_VTIMER | KVM_ARM_DEV_EL1_PTIMER);
+  if (kvmTimerShouldFire(vcpu, t.vtimer)) lvl |= KVM_ARM_DEV_EL1_VTIMER;
+  if (kvmTimerShouldFire(vcpu, t.ptimer)) lvl |= KVM_ARM_DEV_EL1_PTIMER;
+  dv.setBigUint64(0, lvl, true);
+  k.phys.write(pa, new Uint8Array(dv.buffer));
+}
 
 export { SRC_TIMER };

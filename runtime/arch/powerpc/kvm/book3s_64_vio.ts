@@ -51,12 +51,14 @@ import {
 import { kvmppcRegisterHcall } from "./book3s_hv.ts";
 
 const H_SUCCESS = H.H_SUCCESS!, H_PARAMETER = H.H_PARAMETER!, H_TOO_HARD = H.H_TOO_HARD!;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER), MAX_SAFE_N = Number.MAX_SAFE_INTEGER;
 
 /** A hardware table linked to a LIOBN (struct kvmppc_spapr_tce_iommu_table). */
 export interface Stit {
   tbl: IommuTable;
   refs: number;
+  /** HW entries per guest entry: 2^(guest page shift - HW page shift). */
+  sub: number;
 }
 
 /** struct kvmppc_spapr_tce_table: the guest view of one LIOBN's window. */
@@ -74,9 +76,15 @@ export class SpaprTceTable {
   iommuTables: Stit[] = [];
   /** Entries per table page (host PAGE_SIZE / 8). */
   readonly perPage: number;
-  #pages = new Map<number, BigUint64Array>();
+  /**
+   * stt->pages[]: one BigUint64Array per allocated table page, indexed by
+   * page number (an array, not a Map: the H_PUT_TCE hot path indexes it).
+   * The page count is bounded by the KMALLOC_MAX_SIZE check at creation.
+   */
+  #pages: (BigUint64Array | undefined)[];
   /** Table pages faulted into a user mapping: their storage moved to host RAM. */
   #mapped = new Map<number, number>();
+  #allocated = 0;
   file: File | undefined;
   /** Counters for views. */
   stats = { puts: 0, hwWrites: 0 };
@@ -91,11 +99,12 @@ export class SpaprTceTable {
     this.offset = Number(offset);
     this.size = Number(size);
     this.perPage = kvm.kernel.config.pageSize / 8;
+    this.#pages = new Array(this.tablePages());
   }
 
-  /** Bus address of the window start. */
+  /** Bus address of the window start (offset << page_shift, as a u64). */
   get busStart(): bigint {
-    return this.offsetB << BigInt(this.pageShift);
+    return BigInt.asUintN(64, this.offsetB << BigInt(this.pageShift));
   }
 
   /** kvmppc_tce_pages: table pages needed. */
@@ -105,13 +114,13 @@ export class SpaprTceTable {
 
   /** Allocated table pages (views, memory accounting). */
   pagesAllocated(): number {
-    return this.#pages.size + this.#mapped.size;
+    return this.#allocated + this.#mapped.size;
   }
 
   /** The guest's TCE at window index `idx` (0-based); 0 if never written. */
   get(idx: number): bigint {
     const p = Math.floor(idx / this.perPage);
-    const a = this.#pages.get(p);
+    const a = this.#pages[p];
     if (a) return a[idx % this.perPage]!;
     const pa = this.#mapped.get(p);
     if (pa === undefined) return 0n;
@@ -122,7 +131,7 @@ export class SpaprTceTable {
   /** kvmppc_tce_put: store a TCE; writing 0 to an unallocated page allocates nothing. */
   put(idx: number, tce: bigint): void {
     const p = Math.floor(idx / this.perPage);
-    let a = this.#pages.get(p);
+    let a = this.#pages[p];
     if (!a) {
       const pa = this.#mapped.get(p);
       if (pa !== undefined) {
@@ -133,29 +142,37 @@ export class SpaprTceTable {
       }
       if (tce === 0n) return;
       a = new BigUint64Array(this.perPage);
-      this.#pages.set(p, a);
+      this.#pages[p] = a;
+      this.#allocated++;
     }
     a[idx % this.perPage] = tce;
   }
 
   /** mmap fault: the host page holding table page `p` (moves its storage to host RAM). */
   faultPage(p: number): number {
-    if (p >= this.tablePages()) throw new Errno(EFAULT, "SIGBUS: past the end of the TCE table");
+    if (!(p >= 0 && p < this.tablePages())) {
+      throw new Errno(EFAULT, "SIGBUS: past the end of the TCE table");
+    }
     let pa = this.#mapped.get(p);
     if (pa !== undefined) return pa;
     pa = this.kvm.kernel.phys.allocPage();
-    const a = this.#pages.get(p);
-    if (a) this.kvm.kernel.phys.write(pa, new Uint8Array(a.buffer));
-    this.#pages.delete(p);
+    const a = this.#pages[p];
+    if (a) {
+      this.kvm.kernel.phys.write(pa, new Uint8Array(a.buffer));
+      this.#pages[p] = undefined;
+      this.#allocated--;
+    }
     this.#mapped.set(p, pa);
     return pa;
   }
 
   /** Non-zero entries in [from, to) (views). */
   *entries(from = 0, to = this.size): Generator<[number, bigint]> {
-    const pages = [...new Set([...this.#pages.keys(), ...this.#mapped.keys()])].sort((a, b) =>
-      a - b
-    );
+    const live: number[] = [];
+    this.#pages.forEach((a, i) => {
+      if (a) live.push(i);
+    });
+    const pages = [...new Set([...live, ...this.#mapped.keys()])].sort((a, b) => a - b);
     for (const p of pages) {
       const lo = Math.max(from, p * this.perPage), hi = Math.min(to, (p + 1) * this.perPage);
       for (let i = lo; i < hi; i++) {
@@ -258,7 +275,7 @@ export function createSpaprTce(
 ): number {
   if (
     size === 0n || pageShift < 12 || pageShift > 34 ||
-    offset + size > 0xffff_ffff_ffff_ffffn >> BigInt(pageShift)
+    BigInt.asUintN(64, offset + size) > 0xffff_ffff_ffff_ffffn >> BigInt(pageShift)
   ) {
     throw new Errno(EINVAL, "size 0, page_shift outside 12..34, or window past 2^64");
   }
@@ -326,7 +343,7 @@ function linkTable(stt: SpaprTceTable, tbl: IommuTable): number {
     s.refs++;
     return 0;
   }
-  stt.iommuTables.push({ tbl, refs: 1 });
+  stt.iommuTables.push({ tbl, refs: 1, sub: 2 ** (stt.pageShift - tbl.pageShift) });
   return 0;
 }
 
@@ -389,15 +406,17 @@ export function kvmSpaprTceReleaseIommuGroup(kvm: Kvm, grp: IommuGroup): void {
 
 // ---------------------------------------------------------------- hcalls
 
-/** kvmppc_ioba_validate over the whole range [ioba, ioba + npages pages). */
+/**
+ * kvmppc_ioba_validate over the whole range [ioba, ioba + npages pages):
+ * aligned, idx ≥ offset, idx - offset + npages ≤ size, no wrap
+ * (book3s_64_vio.c; the u64 arithmetic is exact here).
+ */
 function iobaValidate(stt: SpaprTceTable, ioba: bigint, npages: bigint): bigint {
-  if (ioba <= MAX_SAFE) {
-    const io = Number(ioba);
+  if (ioba <= MAX_SAFE && npages <= MAX_SAFE) {
+    const io = Number(ioba), n = Number(npages);
     if (io % stt.pageSize !== 0) return H_PARAMETER;
     const idx = io / stt.pageSize;
-    if (
-      idx < stt.offset || npages > BigInt(stt.size) || idx - stt.offset + Number(npages) > stt.size
-    ) return H_PARAMETER;
+    if (idx < stt.offset || idx - stt.offset + n > stt.size) return H_PARAMETER;
     return H_SUCCESS;
   }
   const sh = BigInt(stt.pageShift);
@@ -411,31 +430,68 @@ function iobaValidate(stt: SpaprTceTable, ioba: bigint, npages: bigint): bigint 
 function tceToUa(kvm: Kvm, tce: bigint): number {
   const gpa = tce & ~3n;
   if (gpa > MAX_SAFE) return -1;
-  const g = Number(gpa);
-  const ps = kvm.kernel.config.pageSize;
-  const s = gfnToMemslot(kvm, Math.floor(g / ps));
-  if (!s) return -1;
-  return s.userspace_addr + (g - s.base_gfn * ps);
+  return gpaToUaN(kvm, Number(gpa));
 }
 
-/** kvmppc_tce_validate. */
+/** Number-only kvmppc_tce_to_ua for gpa < 2^53 (the hot path). */
+function gpaToUaN(kvm: Kvm, gpa: number): number {
+  const ps = kvm.kernel.config.pageSize;
+  const s = gfnToMemslot(kvm, Math.floor(gpa / ps));
+  return s ? s.userspace_addr + (gpa - s.base_gfn * ps) : -1;
+}
+
+/**
+ * kvmppc_tce_validate. `seed` is the 2016 validator: any bit set below the
+ * page other than R/W → H_PARAMETER, whatever the permission (book3s_64_vio_hv.c
+ * of that era: `if (tce & ~(page_mask | TCE_PCI_WRITE | TCE_PCI_READ))`).
+ * Mainline: no R/W → always fine (poison); misaligned, outside guest RAM or
+ * outside pre-registered memory of a linked HW table → H_TOO_HARD.
+ */
 function tceValidate(stt: SpaprTceTable, tce: bigint): bigint {
+  const seed = stt.kvm.kernel.config.profile === "seed";
+  if (seed && BigInt.asUintN(stt.pageShift, tce) & ~3n) return H_PARAMETER;
   const perm = Number(tce & 3n);
   if (perm === 0) return H_SUCCESS; // clearing / poisoning is always allowed
-  const gpa = tce & ~3n;
-  if (BigInt.asUintN(stt.pageShift, gpa) !== 0n) {
-    return stt.kvm.kernel.config.profile === "seed" ? H_PARAMETER : H_TOO_HARD;
-  }
+  if (BigInt.asUintN(stt.pageShift, tce & ~3n) !== 0n) return H_TOO_HARD;
   const ua = tceToUa(stt.kvm, tce);
   if (ua < 0) return H_TOO_HARD;
+  return linksCanMap(stt, ua) ? H_SUCCESS : H_TOO_HARD;
+}
+
+/** Every linked HW table finds `ua` in pre-registered memory (kvmppc_tce_validate's loop). */
+function linksCanMap(stt: SpaprTceTable, ua: number): boolean {
+  const links = stt.iommuTables;
+  if (links.length === 0) return true;
   const mm = stt.kvm.owner.mm;
-  for (const s of stt.iommuTables) {
-    const mem = mmIommuLookup(mm, ua, s.tbl.pageSize);
-    if (!mem || mem.uaToHpa(ua, s.tbl.pageShift) < 0) return H_TOO_HARD;
+  for (let i = 0; i < links.length; i++) {
+    const tb = links[i]!.tbl;
+    const mem = mmIommuLookup(mm, ua, tb.pageSize);
+    if (!mem || mem.uaToHpa(ua, tb.pageShift) < 0) return false;
   }
+  return true;
+}
+
+/** The VMM address tceValidateN resolved for a mapping TCE (-1 for a clearing one). */
+let validUa = -1;
+
+/**
+ * Number-only kvmppc_tce_validate for a TCE below 2^53 (same rules as
+ * tceValidate, no BigInt arithmetic); leaves the resolved address in validUa.
+ */
+function tceValidateN(stt: SpaprTceTable, t: number): bigint {
+  const perm = t % 4;
+  const stray = t % stt.pageSize - perm;
+  validUa = -1;
+  if (stray !== 0 && stt.kvm.kernel.config.profile === "seed") return H_PARAMETER;
+  if (perm === 0) return H_SUCCESS;
+  if (stray !== 0) return H_TOO_HARD;
+  const ua = gpaToUaN(stt.kvm, t - perm);
+  if (ua < 0 || !linksCanMap(stt, ua)) return H_TOO_HARD;
+  validUa = ua;
   return H_SUCCESS;
 }
 
+/** tce_iommu_unuse_page_v2 twin: drop the mapped count of the old entry's region. */
 function hwUnuse(stt: SpaprTceTable, tbl: IommuTable, old: number, oldUa: number): void {
   if (!(old & 3)) return;
   const mem = mmIommuLookup(stt.kvm.owner.mm, oldUa, tbl.pageSize);
@@ -453,49 +509,42 @@ function clearHw(stt: SpaprTceTable, tbl: IommuTable, entry: number): void {
 }
 
 /** kvmppc_tce_iommu_map / unmap for one guest entry on one HW table. */
-function hwMap(
-  stt: SpaprTceTable,
-  tbl: IommuTable,
-  entry: number,
-  ua: number,
-  perm: number,
-): bigint {
-  const sub = 2 ** (stt.pageShift - tbl.pageShift);
+function hwMap(stt: SpaprTceTable, link: Stit, entry: number, ua: number, perm: number): bigint {
+  const tbl = link.tbl, sub = link.sub;
   const mm = stt.kvm.owner.mm;
+  const tps = tbl.pageSize;
   for (let i = 0; i < sub; i++) {
     const e = entry * sub + i;
-    const oldUa = tbl.ua(e);
     if (perm === 0) {
-      hwUnuse(stt, tbl, tbl.xchg(e, 0, 0), oldUa);
+      const old = tbl.xchg(e, 0, 0);
+      if (old & 3) hwUnuse(stt, tbl, old, tbl.prevUa);
       continue;
     }
-    const u = ua + i * tbl.pageSize;
-    const mem = mmIommuLookup(mm, u, tbl.pageSize);
+    const u = ua + i * tps;
+    const mem = mmIommuLookup(mm, u, tps);
     if (!mem) return H_TOO_HARD;
     const hpa = mem.uaToHpa(u, tbl.pageShift);
     if (hpa < 0) return H_TOO_HARD;
     mem.mapped++;
-    hwUnuse(stt, tbl, tbl.xchg(e, hpa + perm, u), oldUa);
+    const old = tbl.xchg(e, hpa + perm, u);
+    if (old & 3) hwUnuse(stt, tbl, old, tbl.prevUa);
     stt.stats.hwWrites++;
   }
   return H_SUCCESS;
 }
 
-/** Apply one validated TCE: every linked HW table, then the guest view. */
-function putOne(stt: SpaprTceTable, entry: number, tce: bigint): bigint {
-  const perm = Number(tce & 3n);
-  let ua = 0;
-  if (stt.iommuTables.length) {
-    ua = tce <= MAX_SAFE
-      ? gpaToUaN(stt.kvm, Number(tce) - Number(tce & 3n))
-      : tceToUa(stt.kvm, tce);
-    if (perm !== 0 && ua < 0) return H_PARAMETER;
-    for (const s of stt.iommuTables) {
-      const r = hwMap(stt, s.tbl, entry, ua, perm);
-      if (r !== H_SUCCESS) {
-        clearHw(stt, s.tbl, entry);
-        return r;
-      }
+/**
+ * Apply one validated TCE at absolute window entry `entry`: every linked HW
+ * table (on failure that table's entry is cleared and the error returned),
+ * then the guest view. `ua` is the backing VMM address (-1: none).
+ */
+function putOne(stt: SpaprTceTable, entry: number, tce: bigint, perm: number, ua: number): bigint {
+  const links = stt.iommuTables;
+  for (let i = 0; i < links.length; i++) {
+    const r = hwMap(stt, links[i]!, entry, ua, perm);
+    if (r !== H_SUCCESS) {
+      clearHw(stt, links[i]!.tbl, entry);
+      return r;
     }
   }
   stt.put(entry - stt.offset, tce);
@@ -503,16 +552,10 @@ function putOne(stt: SpaprTceTable, entry: number, tce: bigint): bigint {
   return H_SUCCESS;
 }
 
-/** Number-only kvmppc_tce_to_ua for gpa < 2^53 (the hot path). */
-function gpaToUaN(kvm: Kvm, gpa: number): number {
-  const ps = kvm.kernel.config.pageSize;
-  const s = gfnToMemslot(kvm, Math.floor(gpa / ps));
-  return s ? s.userspace_addr + (gpa - s.base_gfn * ps) : -1;
-}
-
 /**
  * kvmppc_h_put_tce. Arguments that fit in 53 bits take a Number-only path
- * (same checks, no BigInt arithmetic); others go through the general one.
+ * (same checks, no BigInt arithmetic, no allocation); others go through the
+ * general one.
  *
  * @example
  * ```ts
@@ -520,48 +563,43 @@ function gpaToUaN(kvm: Kvm, gpa: number): number {
  * ```
  */
 export function kvmppcHPutTce(vcpu: KvmVcpu, args: bigint[], _rets: bigint[]): bigint {
-  const stt = kvmppcFindTable(vcpu.kvm, args[0]!);
+  const kvm = vcpu.kvm;
+  const stt = kvmppcFindTable(kvm, args[0]!);
   if (!stt) return H_TOO_HARD;
   const ioba = args[1]!, tce = args[2]!;
-  if (ioba <= MAX_SAFE && tce <= MAX_SAFE) {
-    const io = Number(ioba), t = Number(tce);
-    const ps = stt.pageSize;
-    if (io % ps !== 0) return H_PARAMETER;
-    const entry = io / ps;
-    if (entry < stt.offset || entry - stt.offset >= stt.size) return H_PARAMETER;
-    const perm = t % 4;
-    if (perm === 0 && stt.iommuTables.length === 0) {
-      stt.put(entry - stt.offset, tce);
-      stt.stats.puts++;
-      return H_SUCCESS;
-    }
-    if (perm !== 0) {
-      const gpa = t - perm;
-      if (gpa % ps !== 0) {
-        return stt.kvm.kernel.config.profile === "seed" ? H_PARAMETER : H_TOO_HARD;
-      }
-      const ua = gpaToUaN(stt.kvm, gpa);
-      if (ua < 0) return H_TOO_HARD;
-      const links = stt.iommuTables;
-      if (links.length === 0) {
-        stt.put(entry - stt.offset, tce);
-        stt.stats.puts++;
-        return H_SUCCESS;
-      }
-      const mm = stt.kvm.owner.mm;
-      for (let i = 0; i < links.length; i++) {
-        const tb = links[i]!.tbl;
-        const mem = mmIommuLookup(mm, ua, tb.pageSize);
-        if (!mem || mem.uaToHpa(ua, tb.pageShift) < 0) return H_TOO_HARD;
-      }
-    }
-    return putOne(stt, entry, tce);
+  // Number() of a BigInt ≥ 2^53 rounds to ≥ 2^53: one compare picks the exact path.
+  const io = Number(ioba), t = Number(tce);
+  if (!(io >= 0 && io <= MAX_SAFE_N && t >= 0 && t <= MAX_SAFE_N)) {
+    return putTceSlow(stt, BigInt.asUintN(64, ioba), BigInt.asUintN(64, tce));
   }
+  const ps = stt.pageSize;
+  if (io % ps !== 0) return H_PARAMETER;
+  const entry = io / ps;
+  if (entry < stt.offset || entry - stt.offset >= stt.size) return H_PARAMETER;
+  // tceValidateN, inlined by hand: this is the hottest path.
+  const perm = t % 4;
+  const stray = t % ps - perm;
+  if (stray !== 0 && kvm.kernel.config.profile === "seed") return H_PARAMETER;
+  let ua = -1;
+  if (perm !== 0) {
+    if (stray !== 0) return H_TOO_HARD;
+    ua = gpaToUaN(kvm, t - perm);
+    if (ua < 0 || !linksCanMap(stt, ua)) return H_TOO_HARD;
+  }
+  return putOne(stt, entry, tce, perm, ua);
+}
+
+function putTceSlow(stt: SpaprTceTable, ioba: bigint, tce: bigint): bigint {
   let r = iobaValidate(stt, ioba, 1n);
   if (r !== H_SUCCESS) return r;
   r = tceValidate(stt, tce);
   if (r !== H_SUCCESS) return r;
-  return putOne(stt, Number(ioba >> BigInt(stt.pageShift)), tce);
+  const perm = Number(tce & 3n);
+  // Mainline: a TCE with R/W whose gpa is in no memslot → H_PARAMETER (already
+  // H_TOO_HARD from the validator, kept for fidelity of the order).
+  const ua = perm ? tceToUa(stt.kvm, tce) : -1;
+  if (perm && ua < 0) return H_PARAMETER;
+  return putOne(stt, Number(ioba >> BigInt(stt.pageShift)), tce, perm, ua);
 }
 
 /**
@@ -584,7 +622,11 @@ export function kvmppcHGetTce(vcpu: KvmVcpu, args: bigint[], rets: bigint[]): bi
 }
 
 /**
- * kvmppc_h_put_tce_indirect: validate every entry, then apply.
+ * kvmppc_h_put_tce_indirect: validate every entry, then apply. Mainline's
+ * apply loop converts every entry with kvmppc_tce_to_ua — even a clearing one
+ * — and answers H_PARAMETER for an address in no memslot, leaving the earlier
+ * entries applied (book3s_64_vio.c: `if (kvmppc_tce_to_ua(vcpu->kvm, tce,
+ * &ua)) { ret = H_PARAMETER; goto unlock_exit; }`).
  *
  * @example
  * ```ts
@@ -609,16 +651,32 @@ export function kvmppcHPutTceIndirect(vcpu: KvmVcpu, args: bigint[], _rets: bigi
   } catch {
     return H_TOO_HARD;
   }
-  const dv = new DataView(bytes.buffer);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Validate every entry first (big-endian u64s); keep the resolved addresses.
   const tces: bigint[] = new Array(n);
+  const uas = new Float64Array(n);
   for (let i = 0; i < n; i++) {
+    const hi = dv.getUint32(i * 8, false);
     tces[i] = dv.getBigUint64(i * 8, false);
-    const r = tceValidate(stt, tces[i]!);
+    let r: bigint;
+    if (hi < 0x20_0000) {
+      r = tceValidateN(stt, hi * 2 ** 32 + dv.getUint32(i * 8 + 4, false));
+      uas[i] = validUa;
+    } else {
+      r = tceValidate(stt, tces[i]!);
+      uas[i] = -1;
+    }
     if (r !== H_SUCCESS) return r;
   }
+  const mainline = kvm.kernel.config.profile !== "seed";
   const entry = Number(ioba >> BigInt(stt.pageShift));
   for (let i = 0; i < n; i++) {
-    const r = putOne(stt, entry + i, tces[i]!);
+    const tce = tces[i]!;
+    const perm = Number(tce & 3n);
+    let eua = uas[i]!;
+    if (eua < 0 && (perm !== 0 || mainline)) eua = tceToUa(kvm, tce);
+    if (mainline && eua < 0) return H_PARAMETER;
+    const r = putOne(stt, entry + i, tce, perm, eua);
     if (r !== H_SUCCESS) return r;
   }
   return H_SUCCESS;

@@ -6,7 +6,14 @@ import {
 } from "../include/uapi/asm/kvm_spapr_tce.ts";
 import { KVM_CAP, KVM_CHECK_EXTENSION, KVM_ENABLE_CAP } from "../../../include/uapi/linux/kvm.ts";
 import { H } from "../include/asm/hvcall.ts";
-import { kvmppcFindTable } from "./book3s_64_vio.ts";
+import {
+  kvmppcFindTable,
+  kvmppcHGetTce,
+  kvmppcHPutTce,
+  kvmppcHPutTceIndirect,
+  kvmppcHStuffTce,
+} from "./book3s_64_vio.ts";
+import { VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY } from "../../../include/uapi/linux/vfio.ts";
 import type { Kvm } from "../../../virt/kvm/kvm_host.ts";
 import { deviceDmaRead } from "../../../drivers/iommu/dma.ts";
 
@@ -222,7 +229,7 @@ Deno.test(`H_PUT_TCE_INDIRECT validates all entries before applying any (${S} §
   assert.equal(t.hcall(GET, [L, 0n]).rets[0], 0n);
 });
 
-Deno.test(`H_PUT_TCE_INDIRECT: list outside guest RAM → H_TOO_HARD in KVM, VMM answers H_PARAMETER (${S} §1.4, §1.5)`, () => {
+Deno.test(`H_PUT_TCE_INDIRECT: list outside guest RAM → H_TOO_HARD in KVM; the VMM has no table for this liobn → H_PARAMETER (${S} §1.4, §1.5)`, () => {
   const { t } = withTable("seed");
   const r = t.hcall(IND, [L, 0n, 8n << 30n, 1n]);
   assert.equal(r.where, "user");
@@ -256,3 +263,130 @@ for (const profile of ["seed", "mainline"] as const) {
     void fdOf;
   });
 }
+
+// ---------------------------------------------------------------- audit additions (§1.4, §2.1)
+
+const VIO = "arch/powerpc/kvm/book3s_64_vio.c";
+
+function inKernel(t: ReturnType<typeof boot>) {
+  const g = t.guest();
+  return t.vmm.kvmVcpu(g.vcpus[0]!);
+}
+
+for (const profile of ["seed", "mainline"] as const) {
+  Deno.test(`[${profile}] unknown liobn → H_TOO_HARD for all four hcalls, checked before npages > 512 (${S} §1.4; ${VIO} kvmppc_find_table first)`, () => {
+    const { t } = withTable(profile);
+    const v = inKernel(t);
+    const X = 0x1234n;
+    assert.equal(kvmppcHPutTce(v, [X, 0n, 0n], []), H.H_TOO_HARD);
+    assert.equal(kvmppcHGetTce(v, [X, 0n], []), H.H_TOO_HARD);
+    assert.equal(kvmppcHStuffTce(v, [X, 0n, 0n, 1n], []), H.H_TOO_HARD);
+    assert.equal(kvmppcHPutTceIndirect(v, [X, 0n, 1n, 1000n], []), H.H_TOO_HARD);
+  });
+
+  Deno.test(`[${profile}] ioba validation covers the whole range and u64 wrap: npages 2^64-1 → H_PARAMETER (${S} §1.4; ${VIO} kvmppc_ioba_validate: idx - offset + npages > size || idx + npages < idx)`, () => {
+    const { t } = withTable(profile, 12n, 64n);
+    const v = inKernel(t);
+    assert.equal(kvmppcHStuffTce(v, [L, 0n, 0n, (1n << 64n) - 1n], []), H.H_PARAMETER);
+    assert.equal(kvmppcHStuffTce(v, [L, 63n << 12n, 0n, 2n], []), H.H_PARAMETER);
+    assert.equal(kvmppcHStuffTce(v, [L, 63n << 12n, 0n, 1n], []), H.H_SUCCESS);
+    assert.equal(kvmppcHPutTce(v, [L, (1n << 64n) - 4096n, 0n], []), H.H_PARAMETER);
+    assert.equal(kvmppcHGetTce(v, [L, 64n << 12n], []), H.H_PARAMETER);
+  });
+}
+
+Deno.test(`[seed] a clearing TCE (no R/W) with stray bits below the page → H_PARAMETER; [mainline] accepted and stored (2016 validator: tce & ~(page_mask|R|W); ${S} §1.4)`, () => {
+  for (const profile of ["seed", "mainline"] as const) {
+    const { t } = withTable(profile);
+    const v = inKernel(t);
+    const r = kvmppcHPutTce(v, [L, 0x1000n, 0x10_0100n], []);
+    assert.equal(r, profile === "seed" ? H.H_PARAMETER : H.H_SUCCESS, profile);
+    const rets: bigint[] = [];
+    assert.equal(kvmppcHGetTce(v, [L, 0x1000n], rets), H.H_SUCCESS);
+    assert.equal(rets[0], profile === "seed" ? 0n : 0x10_0100n, profile);
+  }
+});
+
+Deno.test(`[mainline] H_PUT_TCE_INDIRECT: a clearing entry whose address is in no memslot → H_PARAMETER from the apply loop, earlier entries stay applied; [seed] accepted (${VIO} kvmppc_h_put_tce_indirect: kvmppc_tce_to_ua → H_PARAMETER; ${S} §1.4)`, () => {
+  for (const profile of ["seed", "mainline"] as const) {
+    const { t, g } = withTable(profile);
+    const v = inKernel(t);
+    const list = 0x40_0000;
+    const buf = new Uint8Array(16);
+    const dv = new DataView(buf.buffer);
+    dv.setBigUint64(0, 0x10_0000n | 3n, false);
+    dv.setBigUint64(8, 0x10_0000_0000n, false); // clear, but 64 GiB is outside the 1 GiB guest
+    t.vmm.proc.mm.write(g.ramHva + list, buf);
+    const r = kvmppcHPutTceIndirect(v, [L, 0n, BigInt(list), 2n], []);
+    assert.equal(r, profile === "mainline" ? H.H_PARAMETER : H.H_SUCCESS, profile);
+    const rets: bigint[] = [];
+    kvmppcHGetTce(v, [L, 0n], rets);
+    assert.equal(rets[0], 0x10_0000n | 3n, `${profile}: first entry applied`);
+  }
+});
+
+Deno.test(`KVM_CREATE_SPAPR_TCE_64: offset + size is u64 arithmetic — a wrapping sum passes the check as in C; page_shift 0, 63, 200, 2^32-1 → EINVAL (${S} §2.1; ${VIO} kvm_vm_ioctl_create_spapr_tce)`, () => {
+  const { t, g } = withTable();
+  for (const ps of [0n, 63n, 200n, 0xffff_ffffn]) {
+    assert.equal(
+      t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, { liobn: 7n, page_shift: ps, offset: 0n, size: 1n })
+        .ret,
+      -22,
+      `page_shift ${ps}`,
+    );
+  }
+  // (2^64 - 1) + 2 wraps to 1 ≤ (2^64-1) >> 12: the kernel creates the table.
+  const fd = t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, {
+    liobn: 8n,
+    page_shift: 12n,
+    offset: (1n << 64n) - 1n,
+    size: 2n,
+  }).ret;
+  assert.ok(fd >= 0, `fd ${fd}`);
+  // …and every ioba is below its offset → H_PARAMETER.
+  assert.equal(kvmppcHPutTce(inKernel(t), [8n, 0n, 0n], []), H.H_PARAMETER);
+  // A "negative" size (u64 wrap of -4096) → EINVAL.
+  assert.equal(
+    t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, {
+      liobn: 9n,
+      page_shift: 12n,
+      offset: 0n,
+      size: BigInt.asUintN(64, -4096n),
+    }).ret,
+    -22,
+  );
+});
+
+Deno.test(`the table fd mmaps the TCEs (one u64 per IOMMU page); a page past the end → SIGBUS (EFAULT) (${S} §2.1; api.rst §4.62)`, () => {
+  const { t, fd } = withTable("mainline", 12n, 16n);
+  const v = inKernel(t);
+  assert.equal(kvmppcHPutTce(v, [L, 0x3000n, 0x10_0000n | 1n], []), H.H_SUCCESS);
+  const ps = t.k.config.pageSize;
+  const hva = t.k.mmap(t.vmm.proc, 0, ps * 2, 3, 1, fd, 0); // PROT_READ|WRITE, MAP_SHARED
+  assert.ok(hva > 0);
+  const b = t.vmm.proc.mm.read(hva + 3 * 8, 8);
+  assert.equal(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true), 0x10_0000n | 1n);
+  assert.throws(() => t.vmm.proc.mm.read(hva + ps, 8));
+});
+
+Deno.test(`[mainline] H_PUT_TCE with a linked HW table and guest RAM not pre-registered → H_TOO_HARD; nothing stored (${S} §1.4 step 2; ${VIO} kvmppc_tce_validate mm_iommu_lookup)`, () => {
+  const t = withGroup("mainline");
+  t.decl("window", "dma32", { guest: "vm1", group: 12n, liobn: L, size: 1n << 30n });
+  const v = inKernel(t);
+  const kvm = t.vmm.proc.fget(t.guest().vmfd).private_data as Kvm;
+  const stt = kvmppcFindTable(kvm, L)!;
+  assert.equal(stt.iommuTables.length, 1);
+  // Drop every pre-registration the VMM made (nothing is mapped yet).
+  const c = fdOf(t, "c0");
+  const g = t.guest();
+  assert.equal(
+    t.ioctl(c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, {
+      flags: 0n,
+      vaddr: BigInt(g.ramHva),
+      size: BigInt(g.ramSize),
+    }).ret,
+    0,
+  );
+  assert.equal(kvmppcHPutTce(v, [L, 0x1000n, 0x10_0000n | 3n], []), H.H_TOO_HARD);
+  assert.equal(stt.get(1), 0n);
+});

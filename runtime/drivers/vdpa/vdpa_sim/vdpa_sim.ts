@@ -45,6 +45,8 @@ export const VDPASIM_MAX_IOTLB_ENTRIES = 2048;
 const DRIVER_OK = Number(VIRTIO_CONFIG_S.VIRTIO_CONFIG_S_DRIVER_OK);
 const NEEDS_RESET = Number(VIRTIO_CONFIG_S.VIRTIO_CONFIG_S_NEEDS_RESET);
 const U64_MAX = (1n << 64n) - 1n;
+/** Maps remembered per address space by the DMA translation cache. */
+const TLB_HITS = 8;
 
 /** struct vdpasim_virtqueue. */
 export class SimVq {
@@ -94,7 +96,9 @@ export class VdpaSim {
   vqs: SimVq[];
   config: Uint8Array;
   status = 0;
-  features = 0n;
+  #features = 0n;
+  /** Bits 32..63 of the negotiated features as a number (datapath checks). */
+  featuresHi = 0;
   generation = 0;
   running = false;
   pendingKick = false;
@@ -105,6 +109,10 @@ export class VdpaSim {
   errors: SimError[] = [];
   counters = new Map<string, number>();
   #dma: DmaAccess[];
+  /** Per AS: the maps that served recent accesses, and the IOTLB generation they belong to. */
+  #tlbHit: (IotlbMap[] | undefined)[] = [];
+  #tlbGen: number[] = [];
+  #tlbNext = 0;
   #inWork = false;
   #again = false;
 
@@ -127,6 +135,15 @@ export class VdpaSim {
     this.reset(this.profile === "mainline" ? VDPA_RESET_F_CLEAN_MAP : 0);
   }
 
+  /** The negotiated features. */
+  get features(): bigint {
+    return this.#features;
+  }
+  set features(f: bigint) {
+    this.#features = f;
+    this.featuresHi = Number((f >> 32n) & 0xffff_ffffn);
+  }
+
   /** Add to a named counter. */
   count(name: string, n = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + n);
@@ -138,7 +155,13 @@ export class VdpaSim {
     return this.#dma[this.profile === "seed" ? 0 : this.group2asid[g] ?? 0]!;
   }
 
-  /** Copy between the device and DMA memory through the IOTLB (vringh iotlb_translate + copy). */
+  /**
+   * Copy between the device and DMA memory through the IOTLB (vringh
+   * iotlb_translate + copy). The last few maps that served an AS are kept with
+   * the IOTLB generation they were found in: ring and buffer accesses of a
+   * packet almost always hit them, and any map change (UPDATE, INVALIDATE, set_map,
+   * reset) bumps the generation, which drops the cached translation.
+   */
   #xfer(
     asid: number,
     iova: number,
@@ -148,6 +171,19 @@ export class VdpaSim {
     write: boolean,
   ): void {
     const tlb = this.iommu[asid]!;
+    let hits = this.#tlbHit[asid];
+    if (hits === undefined || this.#tlbGen[asid] !== tlb.generation) {
+      hits = this.#tlbHit[asid] = [];
+      this.#tlbGen[asid] = tlb.generation;
+    }
+    const lastB = iova + len - 1, bit = write ? 2 : 1;
+    for (let i = 0; i < hits.length; i++) {
+      const c = hits[i]!;
+      if (iova >= c.start && lastB <= c.last && (c.perm & bit) !== 0) {
+        this.#copy(c, iova, iova - c.start + c.addr, buf, off, len, write);
+        return;
+      }
+    }
     let done = 0;
     while (done < len) {
       const a = iova + done;
@@ -164,29 +200,45 @@ export class VdpaSim {
           `IOTLB permission: iova 0x${a.toString(16)} is not ${write ? "writable" : "readable"}`,
         );
       }
+      // Remember a few maps (rings and buffers usually sit in different ones).
+      if (hits.length < TLB_HITS) hits.push(m);
+      else hits[this.#tlbNext = (this.#tlbNext + 1) % TLB_HITS] = m;
       const n = Math.min(len - done, m.last - a + 1);
-      const target = m.addr + (a - m.start);
-      const mm = m.mm ?? (m.note === "passthrough" && this.useVa ? this.mm?.mm : undefined);
-      try {
-        if (mm) {
-          if (write) mm.writeFrom(target, buf, off + done, n);
-          else mm.readInto(target, buf, off + done, n);
-        } else if (m.note === "passthrough" && this.useVa) {
-          throw new VringhError(EFAULT, "passthrough map in VA mode but no mm is bound");
-        } else if (write) this.kernel.phys.writeFrom(target, buf, off + done, n);
-        else this.kernel.phys.readInto(target, buf, off + done, n);
-      } catch (e) {
-        if (e instanceof Errno) {
-          throw new VringhError(
-            e.errno,
-            `copy ${write ? "to" : "from"} iova 0x${a.toString(16)} (addr 0x${
-              target.toString(16)
-            }) failed: ${e.message}`,
-          );
-        }
-        throw e;
-      }
+      this.#copy(m, a, m.addr + (a - m.start), buf, off + done, n, write);
       done += n;
+    }
+  }
+
+  /** The copy itself, to the map's address space (a user mm in VA mode) or host physical memory. */
+  #copy(
+    m: IotlbMap,
+    iova: number,
+    target: number,
+    buf: Uint8Array,
+    off: number,
+    n: number,
+    write: boolean,
+  ): void {
+    const pt = m.note === "passthrough";
+    const mm = m.mm ?? (pt && this.useVa ? this.mm?.mm : undefined);
+    try {
+      if (mm) {
+        if (write) mm.writeFrom(target, buf, off, n);
+        else mm.readInto(target, buf, off, n);
+      } else if (pt && this.useVa) {
+        throw new VringhError(EFAULT, "passthrough map in VA mode but no mm is bound");
+      } else if (write) this.kernel.phys.writeFrom(target, buf, off, n);
+      else this.kernel.phys.readInto(target, buf, off, n);
+    } catch (e) {
+      if (e instanceof Errno) {
+        throw new VringhError(
+          e.errno,
+          `copy ${write ? "to" : "from"} iova 0x${iova.toString(16)} (addr 0x${
+            target.toString(16)
+          }) failed: ${e.message}`,
+        );
+      }
+      throw e;
     }
   }
 

@@ -74,6 +74,8 @@ export class VdpaSimNet extends VdpaSim {
   readonly buffer: Uint8Array;
   #txIov = new Kiov();
   #rxIov = new Kiov();
+  #cvqIn = new Kiov();
+  #cvqOut = new Kiov();
 
   constructor(k: Kernel, o: VdpaSimNetOpts) {
     const seed = k.config.profile === "seed";
@@ -123,42 +125,54 @@ export class VdpaSimNet extends VdpaSim {
     const txq = this.vqs[TXQ]!, rxq = this.vqs[RXQ]!;
     if (!txq.ready || !rxq.ready || !txq.vring || !rxq.vring) return;
     const tx = txq.vring, rx = rxq.vring, ps = this.buffer.length;
-    let pkts = 0;
-    for (;;) {
-      let txHead: number, rxHead: number;
-      try {
-        txHead = tx.getdesc(this.#txIov, null);
-        if (txHead < 0) break;
-        rxHead = rx.getdesc(null, this.#rxIov);
-        if (rxHead < 0) {
+    // Counted in locals and added once per run, as the kernel's u64_stats do.
+    let pkts = 0, bytes = 0, noRx = 0, requeue = false;
+    try {
+      for (;;) {
+        let txHead: number, rxHead: number;
+        try {
+          txHead = tx.getdesc(this.#txIov, null);
+          if (txHead < 0) break;
+          rxHead = rx.getdesc(null, this.#rxIov);
+          if (rxHead < 0) {
+            tx.complete(txHead, 0);
+            noRx++;
+            break;
+          }
+          this.#checkChain(this.#txIov, "TX");
+          let total = 0;
+          for (;;) {
+            const read = tx.pull(this.#txIov, this.buffer, ps);
+            if (read <= 0) break;
+            const write = rx.push(this.#rxIov, this.buffer, read);
+            if (write <= 0) break;
+            total += write;
+          }
           tx.complete(txHead, 0);
-          this.count("tx completed without rx buffer");
+          rx.complete(rxHead, total);
+          pkts++;
+          bytes += total;
+        } catch (e) {
+          this.deviceError("vdpasim_work", e);
+          return;
+        }
+        this.notify(TXQ, false);
+        this.notify(RXQ, false);
+        if (pkts > 4) {
+          requeue = true;
           break;
         }
-        this.#checkChain(this.#txIov, "TX");
-        let total = 0;
-        for (;;) {
-          const read = tx.pull(this.#txIov, this.buffer, ps);
-          if (read <= 0) break;
-          const write = rx.push(this.#rxIov, this.buffer, read);
-          if (write <= 0) break;
-          total += write;
-        }
-        tx.complete(txHead, 0);
-        rx.complete(rxHead, total);
-        this.count("packets");
-        this.count("bytes", total);
-      } catch (e) {
-        this.deviceError("vdpasim_work", e);
-        return;
       }
-      this.notify(TXQ, false);
-      this.notify(RXQ, false);
-      if (++pkts > 4) {
-        this.count("work requeues");
-        this.scheduleWork();
-        return;
+    } finally {
+      if (noRx) this.count("tx completed without rx buffer", noRx);
+      if (pkts) {
+        this.count("packets", pkts);
+        this.count("bytes", bytes);
       }
+    }
+    if (requeue) {
+      this.count("work requeues");
+      this.scheduleWork();
     }
   }
 
@@ -173,8 +187,8 @@ export class VdpaSimNet extends VdpaSim {
   }
 
   #receiveFilter(len: number): boolean {
-    const modern = (this.features >> 32n) & 1n;
-    const hdr = modern ? VIRTIO_NET_HDR_V1_LEN : VIRTIO_NET_HDR_LEN;
+    // VERSION_1 (bit 32) picks the 12-byte header; read as a number, not a BigInt, per packet.
+    const hdr = this.featuresHi & 1 ? VIRTIO_NET_HDR_V1_LEN : VIRTIO_NET_HDR_LEN;
     if (len < 6 + hdr) return false;
     const b = this.buffer;
     if (b[hdr]! & 1) return true; // multicast (broadcast included)
@@ -186,60 +200,75 @@ export class VdpaSimNet extends VdpaSim {
     this.#handleCvq();
     const txq = this.vqs[TXQ]!, rxq = this.vqs[RXQ]!;
     if (!txq.ready || !rxq.ready || !txq.vring || !rxq.vring) return;
-    const tx = txq.vring, rx = rxq.vring;
-    let txPkts = 0;
-    for (;;) {
-      let txHead: number;
-      try {
-        txHead = tx.getdesc(this.#txIov, null);
-      } catch (e) {
-        this.count("tx_errors");
-        this.deviceError("vdpasim_net_work: tx getdesc", e);
-        return;
-      }
-      if (txHead < 0) break;
-      txPkts++;
-      this.count("tx_pkts");
-      let read: number;
-      try {
-        read = tx.pull(this.#txIov, this.buffer, this.buffer.length);
-      } catch (e) {
-        this.count("tx_errors");
-        this.deviceError("vdpasim_net_work: tx pull", e);
-        return;
-      }
-      this.count("tx_bytes", read);
-      try {
-        if (!this.#receiveFilter(read)) {
-          this.count("rx_drops");
-          this.#complete(TXQ, txHead, 0);
-          continue;
+    const tx = txq.vring, rx = rxq.vring, txIov = this.#txIov, rxIov = this.#rxIov;
+    // vdpasim_net_work keeps its statistics in locals and adds them at `out:`.
+    let txPkts = 0, txBytes = 0, txErrors = 0, rxPkts = 0, rxBytes = 0;
+    let rxDrops = 0, rxOverruns = 0, rxErrors = 0, requeue = false;
+    try {
+      for (;;) {
+        let txHead: number;
+        try {
+          txHead = tx.getdesc(txIov, null);
+        } catch (e) {
+          txErrors++;
+          this.deviceError("vdpasim_net_work: tx getdesc", e);
+          return;
         }
-        const rxHead = rx.getdesc(null, this.#rxIov);
-        if (rxHead < 0) {
-          this.count("rx_overruns");
+        if (txHead < 0) break;
+        txPkts++;
+        let read: number;
+        try {
+          read = tx.pull(txIov, this.buffer, this.buffer.length);
+        } catch (e) {
+          txErrors++;
+          this.deviceError("vdpasim_net_work: tx pull", e);
+          return;
+        }
+        txBytes += read;
+        try {
+          if (!this.#receiveFilter(read)) {
+            rxDrops++;
+            this.#complete(TXQ, txHead, 0);
+            continue;
+          }
+          const rxHead = rx.getdesc(null, rxIov);
+          if (rxHead < 0) {
+            rxOverruns++;
+            this.#complete(TXQ, txHead, 0);
+            break;
+          }
+          const write = rx.push(rxIov, this.buffer, read);
+          if (write <= 0) {
+            rxErrors++;
+            break;
+          }
+          rxPkts++;
+          rxBytes += write;
           this.#complete(TXQ, txHead, 0);
+          this.#complete(RXQ, rxHead, write);
+        } catch (e) {
+          rxErrors++;
+          this.deviceError("vdpasim_net_work: rx", e);
+          return;
+        }
+        if (txPkts > 4) {
+          requeue = true;
           break;
         }
-        const write = rx.push(this.#rxIov, this.buffer, read);
-        if (write <= 0) {
-          this.count("rx_errors");
-          break;
-        }
-        this.count("rx_pkts");
-        this.count("rx_bytes", write);
-        this.#complete(TXQ, txHead, 0);
-        this.#complete(RXQ, rxHead, write);
-      } catch (e) {
-        this.count("rx_errors");
-        this.deviceError("vdpasim_net_work: rx", e);
-        return;
       }
-      if (txPkts > 4) {
-        this.count("work requeues");
-        this.scheduleWork();
-        return;
-      }
+    } finally {
+      if (txPkts) this.count("tx_pkts", txPkts);
+      if (txBytes) this.count("tx_bytes", txBytes);
+      if (txErrors) this.count("tx_errors", txErrors);
+      if (rxDrops) this.count("rx_drops", rxDrops);
+      if (rxOverruns) this.count("rx_overruns", rxOverruns);
+      if (rxErrors) this.count("rx_errors", rxErrors);
+      if (rxPkts) this.count("rx_pkts", rxPkts);
+      if (rxBytes) this.count("rx_bytes", rxBytes);
+    }
+    if (requeue) {
+      this.count("work requeues");
+      this.scheduleWork();
     }
   }
 
@@ -253,20 +282,23 @@ export class VdpaSimNet extends VdpaSim {
     if (!((this.features >> 17n) & 1n)) return;
     const cvq = this.vqs[CVQ];
     if (!cvq?.ready || !cvq.vring) return;
-    const vr = cvq.vring, inIov = new Kiov(), outIov = new Kiov(), ctrl = new Uint8Array(2);
+    const vr = cvq.vring, inIov = this.#cvqIn, outIov = this.#cvqOut, ctrl = new Uint8Array(2);
+    // As in vdpasim_handle_cvq, `status` is set once before the loop: a class
+    // other than MAC leaves the previous request's answer in place.
+    let status = 1; // VIRTIO_NET_ERR
     for (;;) {
       try {
         const head = vr.getdesc(inIov, outIov);
         if (head < 0) break;
         this.count("cvq requests");
-        if (vr.pull(inIov, ctrl, 2) !== 2) break;
-        let status = 1; // VIRTIO_NET_ERR
-        if (ctrl[0] === 1 && ctrl[1] === 1) {
-          const mac = new Uint8Array(6);
-          if (vr.pull(inIov, mac, 6) === 6) {
-            this.config.set(mac, 0);
-            status = 0;
-          }
+        if (vr.pull(inIov, ctrl, 2) !== 2) {
+          this.count("cvq errors");
+          break;
+        }
+        if (ctrl[0] === 1) {
+          // VIRTIO_NET_CTRL_MAC: only ADDR_SET, pulled straight into config.mac.
+          status = 1;
+          if (ctrl[1] === 1 && vr.pull(inIov, this.config.subarray(0, 6), 6) === 6) status = 0;
         }
         this.count(status === 0 ? "cvq successes" : "cvq errors");
         const w = vr.push(outIov, new Uint8Array([status]), 1);

@@ -98,7 +98,7 @@ export const KVM_CREATE_SPAPR_TCE_64 = IOW("KVM_CREATE_SPAPR_TCE_64", 0xAE, 0xA8
     "Creates the guest view of a TCE table for a LIOBN; returns an mmap-able fd (anon_inode:kvm-spapr-tce). H_PUT_TCE on it is handled in the kernel.",
   errors: [
     `EINVAL: flags ≠ 0 (${REF} §2.1; arch/powerpc/kvm/powerpc.c)`,
-    `EINVAL: size 0, page_shift < 12 or > 34, offset+size > U64_MAX >> page_shift (${REF} §2.1; book3s_64_vio.c kvm_vm_ioctl_create_spapr_tce)`,
+    `EINVAL: size 0, page_shift < 12 or > 34, offset+size (u64 sum, wraps as in C) > U64_MAX >> page_shift (${REF} §2.1; book3s_64_vio.c kvm_vm_ioctl_create_spapr_tce)`,
     `ENOMEM: the table's page array cannot be allocated (> KMALLOC_MAX_SIZE) (${REF} §2.1)`,
     `EBUSY: the liobn already has a table in this VM (${REF} §2.1)`,
   ],
@@ -138,7 +138,7 @@ export const H_PUT_TCE = defineHcall({
   errors: [
     `H_TOO_HARD (in KVM): unknown liobn; address not in a memslot or not pre-registered for a linked HW table → exits to the VMM (${REF} §1.4)`,
     `H_PARAMETER: ioba misaligned or outside the window (${REF} §1.4)`,
-    `H_PARAMETER (kernel seed): TCE address not aligned to the table page (2016 validator) ; mainline: H_TOO_HARD → VMM (${REF} §1.4)`,
+    `H_PARAMETER (kernel seed): any bit below the table page other than R/W, even in a clearing TCE (2016 validator); mainline: misaligned R/W TCE → H_TOO_HARD → VMM, clearing TCE always accepted (${REF} §1.4)`,
     `H_PARAMETER (VMM): unknown liobn, ioba outside the window (${REF} §1.5)`,
   ],
   seed: SEED,
@@ -181,7 +181,8 @@ export const H_PUT_TCE_INDIRECT = defineHcall({
   errors: [
     `H_PARAMETER: npages > 512, tce_list not 4K aligned, ioba range outside the window (${REF} §1.4)`,
     `H_TOO_HARD (in KVM): unknown liobn, tce_list not in a memslot, an entry failing validation that needs help → VMM (${REF} §1.4)`,
-    `H_PARAMETER (VMM): unknown liobn; stops at the first bad entry (${REF} §1.5)`,
+    `H_PARAMETER (kernel mainline): an entry — even a clearing one — whose address is in no memslot, found while applying; earlier entries stay applied (book3s_64_vio.c kvmppc_h_put_tce_indirect: kvmppc_tce_to_ua)`,
+    `H_PARAMETER (VMM): unknown liobn; stops at the first bad entry; a list outside guest RAM reads as 0 (clears) (${REF} §1.5; qemu hw/ppc/spapr_iommu.c ldq_be_phys)`,
   ],
   seed: SEED,
   arch: "ppc64le",
