@@ -1,6 +1,6 @@
 /**
  * `vmtopo` — the command line: `repl`, `run`, `check`, `eval`, `fmt`, `trace`,
- * `docs`. Exit codes: 0 ok, 1 scripts/docs/checks failed, 2 the command
+ * `graph`, `docs`. Exit codes: 0 ok, 1 scripts/docs/checks failed, 2 the command
  * itself failed (`vmtopo: error: …`: missing file, bad usage).
  *
  * @example
@@ -20,6 +20,7 @@ import {
   runCommand,
   traceCommand,
 } from "./commands.ts";
+import { graphCommand } from "./graph.ts";
 import { CliError, errorMessage } from "./io.ts";
 import { runRepl } from "./repl.ts";
 
@@ -96,6 +97,20 @@ export function buildProgram(): Command {
     .description("run a script with the trace on and print the trace")
     .argument("<file>", "script to trace")
     .action((file: string) => done(traceCommand(file)));
+
+  program.command("graph")
+    .description("run a script and print its topology as Graphviz DOT (or SVG)")
+    .argument("<file>", "script to run")
+    .option("--svg", "render SVG (Graphviz as WASM) instead of DOT")
+    .option("-o, --out <file>", "write to this file instead of stdout")
+    .action(async (file: string, o: { svg?: boolean; out?: string }) =>
+      done(
+        await graphCommand(file, {
+          svg: o.svg ?? false,
+          ...(o.out !== undefined ? { out: o.out } : {}),
+        }),
+      )
+    );
 
   program.command("docs")
     .description("run the vmtopo/vmt blocks of Markdown docs (default docs/*.md README.md)")

@@ -42,6 +42,8 @@ export interface Vma {
 
 const TOP = 0x7fff_0000_0000;
 const HUGE = 2 * 1024 * 1024;
+/** Page numbers are kept relative to this so Map keys stay small integers (fast). */
+const PT_BASE = 0x7f00_0000_0000;
 
 /** An address space. */
 export class MM {
@@ -52,6 +54,10 @@ export class MM {
   #pins = new Map<number, number>();
   #base = TOP;
   #last: Vma | undefined;
+  /** One-entry TLB: the last translated page. */
+  #tlbKey = NaN;
+  #tlbPa = 0;
+  #tlbWrite = false;
 
   constructor(phys: PhysMem) {
     this.phys = phys;
@@ -99,9 +105,10 @@ export class MM {
       if (v.start < addr) keep.push({ ...v, end: addr });
       if (v.end > end) keep.push({ ...v, start: end });
     }
-    for (let a = addr; a < end; a += this.pageSize) this.#pt.delete(Math.floor(a / this.pageSize));
+    for (let a = addr; a < end; a += this.pageSize) this.#pt.delete((a - PT_BASE) / this.pageSize);
     this.vmas = keep.sort((a, b) => a.start - b.start);
     this.#last = undefined;
+    this.#tlbKey = NaN;
   }
 
   /** The VMA containing `addr`, if any. */
@@ -128,21 +135,26 @@ export class MM {
    * written anonymous page returns -1 (the zero page) without allocating.
    */
   translate(addr: number, write: boolean, populate = write): number {
+    const ps = this.pageSize;
+    const off = addr % ps;
+    const key = (addr - off - PT_BASE) / ps;
+    if (key === this.#tlbKey && (this.#tlbWrite || !write)) return this.#tlbPa + off;
     const v = this.findVma(addr);
     if (!v) throw new Errno(EFAULT, `no mapping at 0x${addr.toString(16)}`);
     if (write ? !(v.prot & PROT_WRITE) : !(v.prot & (PROT_READ | PROT_WRITE))) {
       throw new Errno(EFAULT, `protection at 0x${addr.toString(16)}`);
     }
-    const ps = this.pageSize;
-    const vpn = Math.floor(addr / ps);
-    let pa = this.#pt.get(vpn);
+    let pa = this.#pt.get(key);
     if (pa === undefined) {
       if (v.fault) pa = v.fault(Math.floor((addr - v.start) / ps));
       else if (!populate) return -1;
       else pa = this.phys.allocPage();
-      this.#pt.set(vpn, pa);
+      this.#pt.set(key, pa);
     }
-    return pa + (addr % ps);
+    this.#tlbKey = key;
+    this.#tlbPa = pa;
+    this.#tlbWrite = (v.prot & PROT_WRITE) !== 0;
+    return pa + off;
   }
 
   /** copy_from_user. */

@@ -16,13 +16,16 @@
  */
 
 const FRAME = 4096;
+const BASE = 0x2000_0000;
 const ZERO = new Uint8Array(FRAME);
 
 /** Sparse host RAM. Physical addresses are plain numbers (< 2^53). */
 export class PhysMem {
   readonly pageSize: number;
-  #frames = new Map<number, Uint8Array>();
-  #next = 0x2000_0000;
+  /** Frames by index from BASE; pages come from a bump allocator, so this stays dense-ish. */
+  #frames: (Uint8Array | undefined)[] = [];
+  #count = 0;
+  #next = BASE;
   #pages = 0;
 
   constructor(pageSize: number) {
@@ -44,15 +47,20 @@ export class PhysMem {
 
   /** Bytes actually backed by storage. */
   bytesResident(): number {
-    return this.#frames.size * FRAME;
+    return this.#count * FRAME;
   }
 
   #frame(pa: number, create: boolean): Uint8Array | undefined {
-    const fn = Math.floor(pa / FRAME);
-    let f = this.#frames.get(fn);
+    const i = Math.floor((pa - BASE) / FRAME);
+    let f = i >= 0 ? this.#frames[i] : undefined;
     if (!f && create) {
+      if (i < 0 || i >= (this.#next - BASE) / FRAME) {
+        throw new RangeError(`physical address 0x${pa.toString(16)} was never allocated`);
+      }
+      while (this.#frames.length < i) this.#frames.push(undefined);
       f = new Uint8Array(FRAME);
-      this.#frames.set(fn, f);
+      this.#frames[i] = f;
+      this.#count++;
     }
     return f;
   }

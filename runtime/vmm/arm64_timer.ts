@@ -190,6 +190,23 @@ function paused<T>(vmm: Vmm, vcpus: VmmVcpu[], fn: () => T): T {
 
 const SEED = "seed 004; kvm-nested-timer.md C";
 
+// The checker applies a builtin's `*` flags to positional arguments and the
+// per-parameter ones to named arguments, so each list is given under both.
+
+/** Short names for the CNTx_CTL bits (`msr(vm1.cpu0, CNTV_CTL_EL0, ENABLE | IT_MASK)`). */
+const CTL_SHORT = ["ENABLE", "IT_MASK", "IT_STAT"];
+/** Short names for the ONE_REG ids (`get_one_reg(vm1.cpu0, TIMER_CNT)` = KVM_REG_ARM_TIMER_CNT). */
+const TIMER_REG_SHORT = [
+  "TIMER_CTL",
+  "TIMER_CVAL",
+  "TIMER_CNT",
+  "PTIMER_CTL",
+  "PTIMER_CVAL",
+  "PTIMER_CNT",
+];
+/** Short names for the TIMER_CTRL attributes (`timer_irq(vm1.cpu0, PTIMER)` = KVM_ARM_VCPU_TIMER_IRQ_PTIMER). */
+const TIMER_ATTR_SHORT = ["VTIMER", "PTIMER", "HVTIMER", "HPTIMER"];
+
 // ------------------------------------------------------------ the guest's instructions
 
 registerBuiltin({
@@ -198,7 +215,7 @@ registerBuiltin({
     "msr(vcpu, REG, value): the guest writes a timer system register (CNTV_CTL_EL0, CNTV_CVAL_EL0, " +
     "CNTV_TVAL_EL0, CNTP_*). vtimer writes go straight to the hardware; ptimer writes trap to KVM.",
   params: ["vcpu", "reg", "value"],
-  fieldFlags: { value: ["ENABLE", "IT_MASK", "IT_STAT"] },
+  fieldFlags: { "*": CTL_SHORT, value: CTL_SHORT },
   source: "arch/arm64/kvm/arch_timer.c; " + SEED,
   call(ctx, args) {
     const { kv } = vcpuArg(ctx, args[0]);
@@ -406,6 +423,7 @@ registerBuiltin({
     "get_one_reg(vcpu, ID): KVM_GET_ONE_REG (the VMM pauses the vCPU first). Use the uapi ids: " +
     "KVM_REG_ARM_TIMER_CVAL/TIMER_CNT are swapped relative to their encodings.",
   params: ["vcpu", "id"],
+  fieldFlags: { "*": TIMER_REG_SHORT, id: TIMER_REG_SHORT },
   source: "arch/arm64/include/uapi/asm/kvm.h; " + SEED,
   call(ctx, args) {
     const { vv } = vcpuArg(ctx, args[0]);
@@ -422,6 +440,7 @@ registerBuiltin({
   doc:
     "set_one_reg(vcpu, ID, value): KVM_SET_ONE_REG; returns 0 or -errno. TIMER_CNT moves the VM-wide offset.",
   params: ["vcpu", "id", "value"],
+  fieldFlags: { "*": TIMER_REG_SHORT, id: TIMER_REG_SHORT },
   source: "arch/arm64/kvm/arch_timer.c kvm_arm_timer_set_reg",
   call(ctx, args) {
     const { vv } = vcpuArg(ctx, args[0]);
@@ -461,6 +480,7 @@ registerBuiltin({
   doc:
     "timer_irq(vcpu, ATTR): KVM_GET_DEVICE_ATTR(KVM_ARM_VCPU_TIMER_CTRL, ATTR) — the timer's PPI (or -errno).",
   params: ["vcpu", "attr"],
+  fieldFlags: { "*": TIMER_ATTR_SHORT, attr: TIMER_ATTR_SHORT },
   source: "Documentation/virt/kvm/devices/vcpu.rst",
   call: (ctx, args) => attrCall(ctx, args, "get"),
 });
@@ -471,6 +491,7 @@ registerBuiltin({
     "set_timer_irq(vcpu, ATTR, intid): KVM_SET_DEVICE_ATTR on the vcpu fd; 0 or -EINVAL (no vgic / not a PPI), " +
     "-EBUSY (a vCPU has run), -ENXIO (unknown attribute). The PPI applies to the whole VM.",
   params: ["vcpu", "attr", "irq"],
+  fieldFlags: { "*": TIMER_ATTR_SHORT, attr: TIMER_ATTR_SHORT },
   source: "arch/arm64/kvm/arch_timer.c kvm_arm_timer_set_attr",
   call: (ctx, args) => attrCall(ctx, args, "set"),
 });
@@ -480,6 +501,7 @@ registerBuiltin({
   doc:
     "has_timer_irq(vcpu, ATTR): KVM_HAS_DEVICE_ATTR — 0 for the four timer attributes, else -ENXIO.",
   params: ["vcpu", "attr"],
+  fieldFlags: { "*": TIMER_ATTR_SHORT, attr: TIMER_ATTR_SHORT },
   call: (ctx, args) => attrCall(ctx, args, "has"),
 });
 
