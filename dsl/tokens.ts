@@ -89,6 +89,16 @@ export const CmpOp: TokenType = createToken({ name: "CmpOp", pattern: Lexer.NA }
  */
 export const ShiftOp: TokenType = createToken({ name: "ShiftOp", pattern: Lexer.NA });
 /**
+ * Category: every binary operator (`||` … `*`); the expression rule loops over it.
+ *
+ * @example
+ * ```ts
+ * import { BinOp } from "./tokens.ts";
+ * console.log(BinOp.name); // "BinOp"
+ * ```
+ */
+export const BinOp: TokenType = createToken({ name: "BinOp", pattern: Lexer.NA });
+/**
  * Category: `+` and `-`.
  *
  * @example
@@ -415,25 +425,25 @@ export const P = {
   DotDot: punct("DotDot", ".."),
   Dot: punct("Dot", "."),
   Arrow: punct("Arrow", "=>"),
-  EqEq: punct("EqEq", "==", [CmpOp]),
+  EqEq: punct("EqEq", "==", [CmpOp, BinOp]),
   Eq: punct("Eq", "="),
-  NotEq: punct("NotEq", "!=", [CmpOp]),
-  LtEq: punct("LtEq", "<=", [CmpOp]),
-  Shl: punct("Shl", "<<", [ShiftOp]),
-  Lt: punct("Lt", "<", [CmpOp]),
-  GtEq: punct("GtEq", ">=", [CmpOp]),
-  Shr: punct("Shr", ">>", [ShiftOp]),
-  Gt: punct("Gt", ">", [CmpOp]),
-  OrOr: punct("OrOr", "||"),
-  Pipe: punct("Pipe", "|"),
-  AndAnd: punct("AndAnd", "&&"),
-  Amp: punct("Amp", "&"),
-  Caret: punct("Caret", "^"),
+  NotEq: punct("NotEq", "!=", [CmpOp, BinOp]),
+  LtEq: punct("LtEq", "<=", [CmpOp, BinOp]),
+  Shl: punct("Shl", "<<", [ShiftOp, BinOp]),
+  Lt: punct("Lt", "<", [CmpOp, BinOp]),
+  GtEq: punct("GtEq", ">=", [CmpOp, BinOp]),
+  Shr: punct("Shr", ">>", [ShiftOp, BinOp]),
+  Gt: punct("Gt", ">", [CmpOp, BinOp]),
+  OrOr: punct("OrOr", "||", [BinOp]),
+  Pipe: punct("Pipe", "|", [BinOp]),
+  AndAnd: punct("AndAnd", "&&", [BinOp]),
+  Amp: punct("Amp", "&", [BinOp]),
+  Caret: punct("Caret", "^", [BinOp]),
   Tilde: punct("Tilde", "~", [UnaryOp]),
   Bang: punct("Bang", "!", [UnaryOp]),
-  Plus: punct("Plus", "+", [AddOp]),
-  Minus: punct("Minus", "-", [AddOp, UnaryOp]),
-  Star: punct("Star", "*"),
+  Plus: punct("Plus", "+", [AddOp, BinOp]),
+  Minus: punct("Minus", "-", [AddOp, UnaryOp, BinOp]),
+  Star: punct("Star", "*", [BinOp]),
 } as const;
 
 /**
@@ -502,4 +512,5 @@ export const allTokens: TokenType[] = [
   ShiftOp,
   AddOp,
   UnaryOp,
+  BinOp,
 ];

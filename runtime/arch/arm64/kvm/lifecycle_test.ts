@@ -286,3 +286,31 @@ for (const kind of ["vtimer", "ptimer"] as const) {
     assert.equal(t.b("irq_ack", v), R.ppi);
   });
 }
+
+function vcpuTotal(t: ReturnType<typeof bootArm>, n: number): { sysreg: number; hyp: number } {
+  const r = { sysreg: 0, hyp: 0 };
+  for (const row of (t.kv(n).arch["timerCosts"] as CostTable).values()) {
+    r.sysreg += row.sysreg;
+    r.hyp += row.hyp;
+  }
+  return r;
+}
+
+for (const vhe of ["on", "off"]) {
+  Deno.test(`the seed's trade-off, vhe ${vhe}: a trapping vCPU gets cheaper, a vCPU blocking in WFI every period dearer (seed 004 commit message; docs/arm-timer.md cost table)`, () => {
+    const run = (mode: string) => {
+      const t = bootArm({ vhe, timerSave: mode, vcpus: 2 });
+      t.b("reset_costs");
+      t.b("timer_tick", t.cpu(0), BigInt(MS));
+      t.b("guest_trap", t.cpu(1), 50n);
+      t.b("guest_exit", t.cpu(1));
+      t.kernel.clock.advance(20 * MS);
+      assert.equal(t.b("irq_count", t.cpu(0), 27n), 20n);
+      return { wfi: vcpuTotal(t, 0), trap: vcpuTotal(t, 1) };
+    };
+    const legacy = run("legacy"), lazy = run("lazy");
+    assert.ok(lazy.trap.sysreg < legacy.trap.sysreg / 2, JSON.stringify({ legacy, lazy }));
+    assert.ok(lazy.wfi.sysreg > legacy.wfi.sysreg, JSON.stringify({ legacy, lazy }));
+    if (vhe === "off") assert.ok(lazy.wfi.hyp > legacy.wfi.hyp); // CNTVOFF via kvm_call_hyp at load and put
+  });
+}
