@@ -592,10 +592,14 @@ class Checker {
       for (const n of args.named) this.expr(n.value, { lenient: true });
       return;
     }
-    for (const p of args.positional) {
+    args.positional.forEach((p, i) => {
       if (p.kind === "Struct") { for (const f of p.fields) this.field(spec, callName, f, outer); }
-      else this.expr(p, { flags: spec.fieldFlags?.["*"], lenient: outer.lenient });
-    }
+      else {
+        // A positional argument takes the short names of the parameter in its place.
+        const flags = spec.fieldFlags?.[spec.fields[i] ?? ""] ?? spec.fieldFlags?.["*"];
+        this.expr(p, { flags, lenient: outer.lenient });
+      }
+    });
     for (const n of args.named) this.field(spec, callName, n, outer);
   }
 }

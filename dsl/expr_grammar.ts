@@ -27,8 +27,8 @@ import {
   allTokens,
   AnyName,
   Bdf,
+  BinOp,
   Bytes,
-  CmpOp,
   Duration,
   Ident,
   Int,
@@ -36,7 +36,6 @@ import {
   Mac,
   P,
   Path,
-  ShiftOp,
   Str,
   UnaryOp,
 } from "./tokens.ts";
@@ -64,6 +63,26 @@ const isBinaryOpImage = (img: string) =>
     ":",
   ]
     .includes(img);
+
+/** Binding strength of each binary operator, by `tokenTypeIdx` (higher binds tighter). */
+const PREC: number[] = [];
+const AND_PREC = 2;
+const CMP_PREC = 3;
+for (
+  const [prec, types] of [
+    [1, [P.OrOr]],
+    [AND_PREC, [P.AndAnd]],
+    [CMP_PREC, [P.EqEq, P.NotEq, P.Lt, P.LtEq, P.Gt, P.GtEq]],
+    [4, [P.Pipe]],
+    [5, [P.Caret]],
+    [6, [P.Amp]],
+    [7, [P.Shl, P.Shr]],
+    [8, [P.Plus, P.Minus]],
+    [9, [P.Star]],
+  ] as const
+) {
+  for (const t of types) PREC[t.tokenTypeIdx!] = prec;
+}
 
 /** Options object whose `ERR_MSG` is computed (and recorded) only when Chevrotain reads it. */
 class LazyErr {
@@ -134,101 +153,63 @@ export class ExprGrammar extends EmbeddedActionsParser {
 
   // ------------------------------------------------------------ expressions
 
+  /**
+   * Expr := Unary (BinOp Unary)*, one rule instead of one per precedence level
+   * (a rule call per level per operand was most of the parse time). The tree is
+   * built by precedence afterwards, left-associative at every level, so it equals
+   * the classic ladder `||` < `&&` < cmp < `|` < `^` < `&` < shifts < `+ -` < `*`.
+   * Comparisons do not chain: a second comparison since the last `&&`/`||` ends
+   * the expression (parser.ts words that), as does a `-` that starts a new line.
+   */
   expr = this.RULE("expr", (): A.Expr => {
-    let l = this.SUBRULE(this.andExpr);
-    this.MANY(() => {
-      const op = this.CONSUME(P.OrOr);
-      const r = this.SUBRULE2(this.andExpr);
-      l = this.ACTION(() => this.bin(op, l, r));
-    });
-    return l;
-  });
-
-  andExpr = this.RULE("andExpr", (): A.Expr => {
-    let l = this.SUBRULE(this.cmpExpr);
-    this.MANY(() => {
-      const op = this.CONSUME(P.AndAnd);
-      const r = this.SUBRULE2(this.cmpExpr);
-      l = this.ACTION(() => this.bin(op, l, r));
-    });
-    return l;
-  });
-
-  cmpExpr = this.RULE("cmpExpr", (): A.Expr => {
-    let l = this.SUBRULE(this.orBits);
-    this.OPTION(() => {
-      const op = this.CONSUME(CmpOp);
-      const r = this.SUBRULE2(this.orBits);
-      l = this.ACTION(() => this.bin(op, l, r));
-    });
-    return l;
-  });
-
-  orBits = this.RULE("orBits", (): A.Expr => {
-    let l = this.SUBRULE(this.xorBits);
-    this.MANY(() => {
-      const op = this.CONSUME(P.Pipe);
-      const r = this.SUBRULE2(this.xorBits);
-      l = this.ACTION(() => this.bin(op, l, r));
-    });
-    return l;
-  });
-
-  xorBits = this.RULE("xorBits", (): A.Expr => {
-    let l = this.SUBRULE(this.andBits);
-    this.MANY(() => {
-      const op = this.CONSUME(P.Caret);
-      const r = this.SUBRULE2(this.andBits);
-      l = this.ACTION(() => this.bin(op, l, r));
-    });
-    return l;
-  });
-
-  andBits = this.RULE("andBits", (): A.Expr => {
-    let l = this.SUBRULE(this.shift);
-    this.MANY(() => {
-      const op = this.CONSUME(P.Amp);
-      const r = this.SUBRULE2(this.shift);
-      l = this.ACTION(() => this.bin(op, l, r));
-    });
-    return l;
-  });
-
-  shift = this.RULE("shift", (): A.Expr => {
-    let l = this.SUBRULE(this.additive);
-    this.MANY(() => {
-      const op = this.CONSUME(ShiftOp);
-      const r = this.SUBRULE2(this.additive);
-      l = this.ACTION(() => this.bin(op, l, r));
-    });
-    return l;
-  });
-
-  additive = this.RULE("additive", (): A.Expr => {
-    let l = this.SUBRULE(this.mult);
+    const first = this.SUBRULE(this.unary);
+    let ops: IToken[] | undefined;
+    let operands: A.Expr[] | undefined;
+    let cmpSeen = false;
     this.MANY({
-      // `-` at the start of a new line begins a new statement (`-x`), not a subtraction.
-      GATE: () => this.LA(1).tokenType !== P.Minus || this.sameLine(this.LA(0), this.LA(1)),
+      GATE: () => {
+        const next = this.LA(1);
+        const prec = PREC[next.tokenType.tokenTypeIdx!];
+        if (prec === CMP_PREC) return !cmpSeen;
+        // `-` at the start of a new line begins a new statement (`-x`), not a subtraction.
+        if (next.tokenType === P.Minus) return this.sameLine(this.LA(0), next);
+        return true;
+      },
       DEF: () => {
-        const op = this.OR([{ ALT: () => this.CONSUME(P.Plus) }, {
-          ALT: () => this.CONSUME(P.Minus),
-        }]);
-        const r = this.SUBRULE2(this.mult);
-        l = this.ACTION(() => this.bin(op, l, r));
+        const op = this.CONSUME(BinOp);
+        const r = this.SUBRULE2(this.unary);
+        this.ACTION(() => {
+          const prec = PREC[op.tokenType.tokenTypeIdx!];
+          if (prec === CMP_PREC) cmpSeen = true;
+          else if (prec <= AND_PREC) cmpSeen = false;
+          (ops ??= []).push(op);
+          (operands ??= [first]).push(r);
+        });
       },
     });
-    return l;
+    return ops && operands ? this.ACTION(() => this.climb(ops!, operands!)) : first;
   });
 
-  mult = this.RULE("mult", (): A.Expr => {
-    let l = this.SUBRULE(this.unary);
-    this.MANY(() => {
-      const op = this.CONSUME(P.Star);
-      const r = this.SUBRULE2(this.unary);
-      l = this.ACTION(() => this.bin(op, l, r));
-    });
-    return l;
-  });
+  /** Builds the left-associative tree of `operands[0] ops[0] operands[1] …` by precedence. */
+  private climb(ops: IToken[], operands: A.Expr[]): A.Expr {
+    if (ops.length === 1) return this.bin(ops[0], operands[0], operands[1]);
+    const out: A.Expr[] = [operands[0]];
+    const pending: IToken[] = [];
+    for (let i = 0; i < ops.length; i++) {
+      const prec = PREC[ops[i].tokenType.tokenTypeIdx!];
+      while (pending.length && PREC[pending[pending.length - 1].tokenType.tokenTypeIdx!] >= prec) {
+        const r = out.pop()!;
+        out.push(this.bin(pending.pop()!, out.pop()!, r));
+      }
+      pending.push(ops[i]);
+      out.push(operands[i + 1]);
+    }
+    while (pending.length) {
+      const r = out.pop()!;
+      out.push(this.bin(pending.pop()!, out.pop()!, r));
+    }
+    return out[0];
+  }
 
   unary = this.RULE("unary", (): A.Expr => {
     return this.OR(this.err({

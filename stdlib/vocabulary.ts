@@ -38,12 +38,9 @@ export function shortNames(s: FlagSet | EnumSet | undefined): string[] {
  */
 export function structFields(s: StructDef | undefined): string[] {
   if (!s) return [];
-  return [
-    ...s.fields.filter((f) => !/^(pad|resv|reserved|__pad|padding)\d*$/.test(f.name)).map((f) =>
-      f.name
-    ),
-    ...(s.tail ? [s.tail.name] : []),
-  ];
+  // Every field is settable: a script may set `reserved` or `pad` to watch
+  // the kernel refuse it (KVM_ARM_SET_COUNTER_OFFSET: reserved ≠ 0 → EINVAL).
+  return [...s.fields.map((f) => f.name), ...(s.tail ? [s.tail.name] : [])];
 }
 
 function ioctlSpec(d: IoctlDef): CallSpec {
