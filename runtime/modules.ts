@@ -14,6 +14,7 @@ import "./arch/arm64/kvm/arm.ts";
 import "./vmm/kvm_all.ts";
 import "./vmm/spapr_hcall.ts";
 import "./vmm/views.ts";
+import "./vmm/graph.ts";
 import "./drivers/vfio/mod.ts";
 import "./drivers/vhost/mod.ts";
 import "./arch/arm64/kvm/mod.ts";

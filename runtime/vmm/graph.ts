@@ -209,7 +209,7 @@ const SHAPES: Readonly<Record<string, string>> = {
  * @example
  * ```ts
  * import { dotString } from "./graph.ts";
- * console.log(dotString('a "b"\\c\nd')); // "\"a \\\"b\\\"\\\\c\\nd\""
+ * console.log(dotString('say "hi"')); // "say \"hi\""
  * ```
  */
 export function dotString(s: string): string {
