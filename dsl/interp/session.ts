@@ -13,7 +13,6 @@
  * ```
  * @module
  */
-import Table from "cli-table3";
 import type { Decl, Expr, Program, Span, Stmt } from "../ast.ts";
 import { parse } from "../parser.ts";
 import { check } from "../checker.ts";
@@ -22,13 +21,22 @@ import type { Vocabulary } from "../vocabulary.ts";
 import type { RunResult, SessionOptions } from "./api.ts";
 import { RuntimeError } from "./errors.ts";
 import { type CallOutcome, Evaluator, truthy } from "./eval.ts";
+import { declProps } from "./decl_props.ts";
+import {
+  callName,
+  describeFailure,
+  internalDiag,
+  isCall,
+  renderView,
+  totalSyscalls,
+} from "./report.ts";
 import { CALLS } from "./calls.ts";
 import { buildVocabulary } from "../../stdlib/vocabulary.ts";
 import { helpText } from "../../stdlib/help.ts";
 import { Kernel } from "../../runtime/kernel/kernel.ts";
 import { hostConfig } from "../../runtime/vmm/host.ts";
 import { decls, objectViews, shows, type View, VmmError } from "../../runtime/vmm/registry.ts";
-import { kindOf, Obj, showValue, type Value, valuesEqual } from "../../runtime/vmm/value.ts";
+import { Obj, showValue, type Value, valuesEqual } from "../../runtime/vmm/value.ts";
 import { Vmm } from "../../runtime/vmm/vmm.ts";
 import { hcallName } from "../../runtime/arch/powerpc/include/asm/hvcall.ts";
 import { ioctlRetText } from "./eval.ts";
@@ -495,39 +503,12 @@ export class Session {
     const spec = key === "host"
       ? buildVocabulary().decls.get("host")!.props
       : decls.get(key)?.props ?? [];
-    const out = new Map<string, Value[]>();
-    for (const p of d.props) {
-      const ps = spec.find((s) => s.name === p.name.text);
-      let v: Value = true;
-      if (p.value) {
-        const e = p.value;
-        const word = e.kind === "Ref" && e.parts.length === 1 ? e.parts[0]!.text : undefined;
-        if (ps?.type === "bool" && word !== undefined) {
-          if (!["on", "off", "true", "false", "yes", "no"].includes(word)) {
-            throw new RuntimeError(
-              "VT0108",
-              `\`${p.name.text}\` takes on or off, found \`${word}\``,
-              e.span,
-            );
-          }
-          v = ["on", "true", "yes"].includes(word);
-        } else if (ps?.type === "ident" && word !== undefined) v = word;
-        else if (word !== undefined && !this.vars.has(word) && !this.#vmm?.objects.has(word)) {
-          v = word;
-        } else v = this.#ev.eval(e);
-        if ((ps?.type === "int" || ps?.type === "size") && typeof v !== "bigint") {
-          throw new RuntimeError(
-            "VT0108",
-            `\`${p.name.text}\` takes a number, found ${kindOf(v)}`,
-            e.span,
-          );
-        }
-      }
-      const list = out.get(p.name.text) ?? [];
-      list.push(v);
-      out.set(p.name.text, list);
-    }
-    return out;
+    return declProps(
+      d,
+      spec,
+      this.#ev,
+      (w) => this.vars.has(w) || (this.#vmm?.objects.has(w) ?? false),
+    );
   }
 
   #include(path: string, span: Span): void {
@@ -595,75 +576,4 @@ export class Session {
     }
     return this.#ev.eval(a);
   }
-}
-
-function isCall(e: Expr): boolean {
-  return e.kind === "Ioctl" || e.kind === "Hcall";
-}
-
-function callName(e: Expr): string {
-  return e.kind === "Ioctl" || e.kind === "Hcall" ? e.name.text : "call";
-}
-
-function totalSyscalls(k: Kernel): number {
-  let n = 0;
-  for (const v of k.syscalls.values()) n += v;
-  return n + k.clock.now;
-}
-
-function describeFailure(e: Expr, ev: Evaluator): string {
-  if (e.kind === "Binary" && ["==", "!=", "<", "<=", ">", ">="].includes(e.op)) {
-    try {
-      return `${showValue(ev.eval(e.left))} ${e.op} ${showValue(ev.eval(e.right))} is false`;
-    } catch {
-      return "condition is false";
-    }
-  }
-  return "condition is false";
-}
-
-function internalDiag(e: unknown, span: Span | undefined): Diagnostic {
-  const msg = e instanceof Error ? e.message : String(e);
-  return {
-    code: "VT0207",
-    severity: "error",
-    message: `internal error: ${msg}`,
-    span: span ?? { file: "<internal>", start: 0, end: 0, line: 1, col: 1, endLine: 1, endCol: 1 },
-    labels: [],
-    help: "this is a simulator bug; the session state is unchanged",
-  };
-}
-
-/**
- * Render a view as plain text lines (tables without colour).
- *
- * @example
- * ```ts
- * console.log(renderView({ columns: ["a"], rows: [["1"]] }).length > 0); // true
- * ```
- */
-export function renderView(v: View): string[] {
-  const out: string[] = [];
-  if (v.title) out.push(v.title);
-  if ("text" in v) {
-    out.push(...v.text.split("\n"));
-    return out;
-  }
-  if (v.rows.length === 0) {
-    out.push("(none)");
-    return out;
-  }
-  // Keep tables readable in a terminal: wrap any column wider than 72.
-  const widths = v.columns.map((c, i) =>
-    Math.max(c.length, ...v.rows.map((r) => (r[i] ?? "").length)) + 2
-  );
-  const wrap = widths.some((w) => w > 74);
-  const t = new Table({
-    head: v.columns,
-    style: { head: [], border: [], compact: true },
-    ...(wrap ? { colWidths: widths.map((w) => Math.min(w, 74)), wordWrap: true } : {}),
-  });
-  for (const r of v.rows) t.push(r);
-  out.push(...t.toString().split("\n"));
-  return out;
 }
