@@ -16,6 +16,7 @@ import "./vfio.ts";
 import "./vfio_iommu_spapr_tce.ts";
 import "./vfio_iommu_type1.ts";
 import "../../arch/powerpc/kvm/book3s_64_vio.ts";
+import "../../arch/powerpc/kvm/book3s_64_vio_hcalls.ts";
 import "../../virt/kvm/vfio.ts";
 import "../../vmm/vfio.ts";
 import "../../vmm/spapr_iommu.ts";

@@ -11,7 +11,8 @@
  *   write() (IOTLB messages did not exist for vDPA yet).
  * - mainline: no allowlist, nvqs from the device, backend features, IOVA
  *   range, config size, vq count, groups/ASIDs, SUSPEND/RESUME, the
- *   ADDR/BASE-after-DRIVER_OK gate, and IOTLB messages written to the fd.
+ *   ADDR/BASE-after-DRIVER_OK gate, and IOTLB messages written to the fd
+ *   (handled in vdpa_iotlb.ts, the vhost_vdpa_process_iotlb_msg family).
  *
  * @example
  * ```ts
@@ -22,8 +23,6 @@
  */
 import {
   EBUSY,
-  EEXIST,
-  EFAULT,
   EINVAL,
   EIO,
   ENOIOCTLCMD,
@@ -34,29 +33,24 @@ import {
 import { bitMask, VIRTIO_CONFIG_S, VIRTIO_F } from "../../include/uapi/linux/virtio_config.ts";
 import { VIRTIO_NET_F } from "../../include/uapi/linux/virtio_net.ts";
 import * as V from "../../include/uapi/linux/vhost.ts";
-import {
-  VHOST_BACKEND_F,
-  VHOST_IOTLB,
-  vhost_msg_v2,
-} from "../../include/uapi/linux/vhost_types.ts";
+import { VHOST_BACKEND_F, vhost_msg_v2 } from "../../include/uapi/linux/vhost_types.ts";
 import { decodeStruct, formatBytes, formatStruct } from "../../kernel/layout.ts";
 import { type EventfdCtx, eventfdCtxFdget, isEventfd } from "../../fs/eventfd.ts";
 import { Errno } from "../../kernel/errno.ts";
 import type { File, FileOperations } from "../../kernel/file.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 import type { Profile } from "../../kernel/uapi.ts";
-import { MAP_ANONYMOUS, MAP_SHARED, PROT_READ } from "../../mm/mm.ts";
+import { MAP_SHARED, PROT_READ } from "../../mm/mm.ts";
 import { VDPA_RESET_F_CLEAN_MAP, type VdpaDevice, vdpaRegisterDriver } from "../vdpa/vdpa.ts";
-import { VhostIotlb } from "./iotlb.ts";
+import type { VhostIotlb } from "./iotlb.ts";
+import { vhostVdpaCleanupMaps, vhostVdpaProcessIotlbMsg } from "./vdpa_iotlb.ts";
 import {
   nr,
   vhostBackendHasFeature,
   vhostChrWrite,
   VhostDev,
-  vhostDevCheckOwner,
   vhostDevCleanup,
   vhostDevIoctl,
-  type VhostIotlbMsg,
   vhostSetBackendFeatures,
   vhostVringIoctl,
   vringIndex,
@@ -169,7 +163,7 @@ export class VhostVdpa {
       vq.handleKick = () => this.vdpa.config.kick_vq(i); // handle_vq_kick
     });
     if (this.profile === "mainline") {
-      d.msgHandler = (k, asid, msg) => this.#processIotlbMsg(k, asid, msg);
+      d.msgHandler = (k, asid, msg) => vhostVdpaProcessIotlbMsg(this, k, asid, msg);
     }
     return d;
   }
@@ -189,173 +183,9 @@ export class VhostVdpa {
     return ops.reset(persist ? 0 : VDPA_RESET_F_CLEAN_MAP);
   }
 
-  /** The IOTLB of an address space, creating it for UPDATE/BATCH_BEGIN. */
-  #asFor(asid: number, alloc: boolean): VhostIotlb | undefined {
-    let t = this.as.get(asid);
-    if (!t && alloc) {
-      if (asid >= this.vdpa.nas) return undefined;
-      t = new VhostIotlb();
-      this.as.set(asid, t);
-    }
-    return t;
-  }
-
-  /** vhost_vdpa_process_iotlb_msg (mainline). */
-  #processIotlbMsg(k: Kernel, asid: number, msg: VhostIotlbMsg): void {
-    vhostDevCheckOwner(k, this.dev);
-    const T = VHOST_IOTLB;
-    const typeName = Object.entries(T).find(([, v]) => Number(v) === msg.type)?.[0] ??
-      `type ${msg.type}`;
-    this.bump(`iotlb ${typeName.replace("VHOST_IOTLB_", "")}`);
-    const alloc = msg.type === Number(T.VHOST_IOTLB_UPDATE) ||
-      msg.type === Number(T.VHOST_IOTLB_BATCH_BEGIN);
-    const iotlb = this.#asFor(asid, alloc);
-    if (alloc && !iotlb) throw new Errno(EINVAL, `asid ${asid} ≥ nas ${this.vdpa.nas}`);
-    if ((this.inBatch && this.batchAsid !== asid) || !iotlb) {
-      throw new Errno(
-        EINVAL,
-        this.inBatch && this.batchAsid !== asid
-          ? `asid ${asid} differs from the batch's ${this.batchAsid}`
-          : `no address space ${asid}`,
-      );
-    }
-    const ops = this.vdpa.config;
-    switch (msg.type) {
-      case Number(T.VHOST_IOTLB_UPDATE):
-        this.#iotlbUpdate(k, asid, iotlb, msg);
-        return;
-      case Number(T.VHOST_IOTLB_INVALIDATE):
-        this.#unmap(asid, iotlb, msg.iova, msg.iova + msg.size - 1n);
-        return;
-      case Number(T.VHOST_IOTLB_BATCH_BEGIN):
-        this.batchAsid = asid;
-        this.inBatch = true;
-        return;
-      case Number(T.VHOST_IOTLB_BATCH_END):
-        if (this.inBatch && ops.set_map) ops.set_map(asid, iotlb);
-        this.inBatch = false;
-        return;
-      default:
-        throw new Errno(EINVAL, `${typeName} cannot be sent by userspace`);
-    }
-  }
-
-  #iotlbUpdate(k: Kernel, asid: number, iotlb: VhostIotlb, m: VhostIotlbMsg): void {
-    const last = m.iova + m.size - 1n;
-    if (
-      m.iova < this.range.first || m.size === 0n || m.iova > U64_MAX - m.size + 1n ||
-      last > this.range.last
-    ) {
-      throw new Errno(EINVAL, "UPDATE outside the IOVA range, empty or overflowing");
-    }
-    const hit = iotlb.first(m.iova, last);
-    if (hit) {
-      throw new Errno(
-        EEXIST,
-        `overlaps the map at 0x${hit.startB.toString(16)}..0x${hit.lastB.toString(16)}`,
-      );
-    }
-    if (this.vdpa.use_va) this.#vaMap(k, asid, iotlb, m);
-    else this.#paMap(k, asid, iotlb, m);
-  }
-
-  /** vhost_vdpa_map: record, then program the device (set_map unless batching). */
-  #map(
-    asid: number,
-    iotlb: VhostIotlb,
-    iova: bigint,
-    size: bigint,
-    addr: bigint,
-    perm: number,
-    extra: Parameters<VhostIotlb["addRange"]>[4],
-  ): void {
-    iotlb.addRange(iova, iova + size - 1n, addr, perm, extra);
-    const ops = this.vdpa.config;
-    if (ops.set_map && !this.inBatch) {
-      const r = ops.set_map(asid, iotlb);
-      if (r) {
-        iotlb.delRange(iova, iova + size - 1n);
-        throw new Errno(-r, "the device's set_map failed");
-      }
-    }
-  }
-
-  #unmap(asid: number, iotlb: VhostIotlb, start: bigint, last: bigint): void {
-    const mm = this.dev.owner?.mm;
-    for (const m of iotlb.delRange(start, last)) if (m.pinned && mm) mm.unpin(m.pinned);
-    const ops = this.vdpa.config;
-    if (ops.set_map && !this.inBatch) ops.set_map(asid, iotlb);
-  }
-
-  /** vhost_vdpa_va_map: only shared file-backed VMAs are mapped; others are skipped without error. */
-  #vaMap(k: Kernel, asid: number, iotlb: VhostIotlb, m: VhostIotlbMsg): void {
-    const mm = this.dev.owner!.mm;
-    let size = m.size, ua = m.uaddr, iova = m.iova;
-    while (size > 0n) {
-      const vma = mm.vmas.find((v) => BigInt(v.end) > ua);
-      if (!vma) {
-        this.#unmap(asid, iotlb, m.iova, iova - 1n);
-        throw new Errno(EINVAL, `no VMA at or after 0x${ua.toString(16)}`);
-      }
-      const mapSize = size < BigInt(vma.end) - ua ? size : BigInt(vma.end) - ua;
-      const shared = (vma.flags & MAP_SHARED) !== 0 && !vma.fault;
-      if (shared) this.#map(asid, iotlb, iova, mapSize, ua, m.perm, { mm });
-      else {
-        this.skipped.push({
-          iova,
-          size: mapSize,
-          uaddr: ua,
-          why: `${vma.name}: ${vma.flags & MAP_ANONYMOUS ? "anonymous" : "file"} ${
-            vma.flags & MAP_SHARED ? "device" : "private"
-          } VMA — vhost_vdpa_va_map maps only shared file-backed memory`,
-        });
-      }
-      size -= mapSize;
-      ua += mapSize;
-      iova += mapSize;
-    }
-    void k;
-  }
-
-  /** vhost_vdpa_pa_map: pin the pages and map each physically contiguous run. */
-  #paMap(_k: Kernel, asid: number, iotlb: VhostIotlb, m: VhostIotlbMsg): void {
-    const mm = this.dev.owner!.mm;
-    const ps = mm.pageSize;
-    if (m.uaddr % BigInt(ps) !== 0n || m.size % BigInt(ps) !== 0n) {
-      // The kernel pins whole pages from uaddr & PAGE_MASK; keep the simple, aligned case exact.
-    }
-    const start = Number(m.uaddr) - (Number(m.uaddr) % ps);
-    const npages = Math.ceil((Number(m.uaddr) + Number(m.size) - start) / ps);
-    let pas: number[];
-    try {
-      pas = mm.pin(start, npages, (m.perm & 2) !== 0);
-    } catch (e) {
-      if (e instanceof Errno) throw new Errno(EFAULT, `pin_user_pages failed: ${e.message}`);
-      throw e;
-    }
-    let i = 0, iova = m.iova;
-    const off = Number(m.uaddr) - start;
-    while (i < pas.length) {
-      let j = i + 1;
-      while (j < pas.length && pas[j] === pas[j - 1]! + ps) j++;
-      const runStart = i === 0 ? pas[0]! + off : pas[i]!;
-      const runBytes = BigInt(
-        Math.min((j - i) * ps - (i === 0 ? off : 0), Number(m.iova + m.size - iova)),
-      );
-      this.#map(asid, iotlb, iova, runBytes, BigInt(runStart), m.perm, { pinned: pas.slice(i, j) });
-      iova += runBytes;
-      i = j;
-    }
-  }
-
-  /** Free every map (vhost_vdpa_cleanup / iotlb free). */
+  /** Free every map (vhost_vdpa_cleanup / iotlb free); see vdpa_iotlb.ts. */
   cleanupMaps(): void {
-    const mm = this.dev.owner?.mm;
-    for (const t of this.as.values()) {
-      for (const m of t.maps) if (m.pinned && mm) mm.unpin(m.pinned);
-    }
-    this.as.clear();
-    this.skipped = [];
+    vhostVdpaCleanupMaps(this);
   }
 
   // ---------------------------------------------------------------- ioctl

@@ -6,13 +6,13 @@ import {
 } from "../include/uapi/asm/kvm_spapr_tce.ts";
 import { KVM_CAP, KVM_CHECK_EXTENSION, KVM_ENABLE_CAP } from "../../../include/uapi/linux/kvm.ts";
 import { H } from "../include/asm/hvcall.ts";
+import { kvmppcFindTable } from "./book3s_64_vio.ts";
 import {
-  kvmppcFindTable,
   kvmppcHGetTce,
   kvmppcHPutTce,
   kvmppcHPutTceIndirect,
   kvmppcHStuffTce,
-} from "./book3s_64_vio.ts";
+} from "./book3s_64_vio_hcalls.ts";
 import { VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY } from "../../../include/uapi/linux/vfio.ts";
 import type { Kvm } from "../../../virt/kvm/kvm_host.ts";
 import { deviceDmaRead } from "../../../drivers/iommu/dma.ts";
