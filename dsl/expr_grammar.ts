@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { EmbeddedActionsParser, EOF, type IToken } from "chevrotain";
+import { EmbeddedActionsParser, EOF, type IToken, tokenMatcher } from "chevrotain";
 import type * as A from "./ast.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import {
@@ -122,6 +122,13 @@ export class ExprGrammar extends EmbeddedActionsParser {
 
   // ------------------------------------------------------------ helpers
 
+  /** Clears the expression-loop state (a failed parse can leave it mid-expression). */
+  protected resetExprState(): void {
+    this.opStack.length = 0;
+    this.operandStack.length = 0;
+    this.cmpSeen = false;
+  }
+
   protected sp(t: IToken): A.Span {
     return tokenSpan(t, this.file);
   }
@@ -163,32 +170,50 @@ export class ExprGrammar extends EmbeddedActionsParser {
    */
   expr = this.RULE("expr", (): A.Expr => {
     const first = this.SUBRULE(this.unary);
-    let ops: IToken[] | undefined;
-    let operands: A.Expr[] | undefined;
-    let cmpSeen = false;
-    this.MANY({
-      GATE: () => {
-        const next = this.LA(1);
-        const prec = PREC[next.tokenType.tokenTypeIdx!];
-        if (prec === CMP_PREC) return !cmpSeen;
-        // `-` at the start of a new line begins a new statement (`-x`), not a subtraction.
-        if (next.tokenType === P.Minus) return this.sameLine(this.LA(0), next);
-        return true;
-      },
-      DEF: () => {
-        const op = this.CONSUME(BinOp);
-        const r = this.SUBRULE2(this.unary);
-        this.ACTION(() => {
-          const prec = PREC[op.tokenType.tokenTypeIdx!];
-          if (prec === CMP_PREC) cmpSeen = true;
-          else if (prec <= AND_PREC) cmpSeen = false;
-          (ops ??= []).push(op);
-          (operands ??= [first]).push(r);
-        });
-      },
-    });
-    return ops && operands ? this.ACTION(() => this.climb(ops!, operands!)) : first;
+    // Loop state lives on the parser (saved and restored around nested expressions),
+    // so the MANY options and its closures are built once, not per expression.
+    const base = this.opStack.length;
+    const savedCmp = this.cmpSeen;
+    this.cmpSeen = false;
+    this.MANY(this.binOpLoop);
+    this.cmpSeen = savedCmp;
+    if (this.RECORDING_PHASE || this.opStack.length === base) return first;
+    const ops = this.opStack.splice(base);
+    const operands = this.operandStack.splice(base);
+    operands.unshift(first);
+    return this.climb(ops, operands);
   });
+
+  /** Operators and right operands of the expressions being parsed, innermost last. */
+  private opStack: IToken[] = [];
+  private operandStack: A.Expr[] = [];
+  /** A comparison was seen since the last `&&`/`||` of the innermost expression. */
+  private cmpSeen = false;
+
+  private readonly binOpLoop = {
+    GATE: (): boolean => {
+      const next = this.LA(1);
+      const prec = PREC[next.tokenType.tokenTypeIdx!];
+      // Comparisons do not chain.
+      if (prec === CMP_PREC) return !this.cmpSeen;
+      // `-` at the start of a new line begins a new statement (`-x`), not a subtraction.
+      if (next.tokenType === P.Minus) return this.sameLine(this.LA(0), next);
+      return true;
+    },
+    DEF: (): void => {
+      const op = this.CONSUME(BinOp);
+      if (!this.RECORDING_PHASE) {
+        const prec = PREC[op.tokenType.tokenTypeIdx!];
+        if (prec === CMP_PREC) this.cmpSeen = true;
+        else if (prec <= AND_PREC) this.cmpSeen = false;
+      }
+      const r = this.SUBRULE2(this.unary);
+      if (!this.RECORDING_PHASE) {
+        this.opStack.push(op);
+        this.operandStack.push(r);
+      }
+    },
+  };
 
   /** Builds the left-associative tree of `operands[0] ops[0] operands[1] …` by precedence. */
   private climb(ops: IToken[], operands: A.Expr[]): A.Expr {
@@ -211,56 +236,69 @@ export class ExprGrammar extends EmbeddedActionsParser {
     return out[0];
   }
 
-  unary = this.RULE("unary", (): A.Expr => {
-    return this.OR(this.err({
-      DEF: [
-        {
-          ALT: () => {
-            const op = this.CONSUME(UnaryOp);
-            const operand = this.SUBRULE(this.unary);
-            return this.ACTION((): A.Unary => ({
-              kind: "Unary",
-              op: op.image as A.Unary["op"],
-              operand,
-              span: joinSpans(this.sp(op), operand.span),
-            }));
-          },
-        },
-        { ALT: () => this.SUBRULE(this.primary) },
-      ],
-    }, () => this.valueError()));
-  });
+  // The alternatives of `unary` and `primary` are built once, not per call
+  // (Chevrotain's advice for ORs with several alternatives); they close over nothing local.
+  private readonly primaryAltList = [
+    { ALT: () => this.lit(this.CONSUME(Int)) },
+    { ALT: () => this.lit(this.CONSUME(Duration)) },
+    { ALT: () => this.lit(this.CONSUME(Str)) },
+    { ALT: () => this.lit(this.CONSUME(Bytes)) },
+    { ALT: () => this.lit(this.CONSUME(Mac)) },
+    { ALT: () => this.lit(this.CONSUME(Bdf)) },
+    { ALT: () => this.lit(this.CONSUME(Path)) },
+    { ALT: () => this.SUBRULE(this.paren) },
+    { ALT: () => this.SUBRULE(this.struct) },
+    { ALT: () => this.SUBRULE(this.list) },
+    // call vs ref is decided in a nested OR: a GATE among these alternatives would
+    // send Chevrotain's lookahead for all of them down its slow, predicate-checking path.
+    { ALT: (): A.Expr => this.OR2(this.callOrRefAlts) },
+    { ALT: (): A.Expr => this.SUBRULE(this.ioctl) },
+    { ALT: (): A.Expr => this.SUBRULE(this.hcall) },
+    { ALT: (): A.Expr => this.SUBRULE(this.open) },
+  ];
 
-  primary = this.RULE("primary", (): A.Expr => {
-    return this.OR(
-      this.err({
-        DEF: [
-          { ALT: () => this.lit(this.CONSUME(Int)) },
-          { ALT: () => this.lit(this.CONSUME(Duration)) },
-          { ALT: () => this.lit(this.CONSUME(Str)) },
-          { ALT: () => this.lit(this.CONSUME(Bytes)) },
-          { ALT: () => this.lit(this.CONSUME(Mac)) },
-          { ALT: () => this.lit(this.CONSUME(Bdf)) },
-          { ALT: () => this.lit(this.CONSUME(Path)) },
-          { ALT: () => this.SUBRULE(this.paren) },
-          { ALT: () => this.SUBRULE(this.struct) },
-          { ALT: () => this.SUBRULE(this.list) },
-          {
-            GATE: () => {
-              const a = this.LA(1);
-              const b = this.LA(2);
-              return b.tokenType === P.LParen && b.startOffset === a.endOffset! + 1;
-            },
-            ALT: () => this.SUBRULE(this.call),
-          },
-          { ALT: () => this.SUBRULE(this.ref) },
-          { ALT: () => this.SUBRULE(this.ioctl) },
-          { ALT: () => this.SUBRULE(this.hcall) },
-          { ALT: () => this.SUBRULE(this.open) },
-        ],
-      }, () => this.valueError()),
-    );
-  });
+  private readonly callOrRefAlts = [
+    {
+      // `f(` with no space is a call; `vm1 (…)` is a name followed by something else.
+      GATE: () => {
+        const a = this.LA(1);
+        const b = this.LA(2);
+        return b.tokenType === P.LParen && b.startOffset === a.endOffset! + 1;
+      },
+      ALT: (): A.Expr => this.SUBRULE(this.call),
+    },
+    { ALT: (): A.Expr => this.SUBRULE(this.ref) },
+  ];
+
+  private readonly primaryAlts = this.err(
+    { DEF: this.primaryAltList },
+    () => this.valueError(),
+  );
+
+  primary = this.RULE("primary", (): A.Expr => this.OR(this.primaryAlts));
+
+  // `unary` repeats primary's alternatives instead of calling the `primary` rule: one
+  // rule call less per operand. Its OR fails exactly where the old `unary` OR failed
+  // (primary's OR could not fail once entered), with the same message.
+  private readonly unaryAlts = this.err({
+    DEF: [
+      {
+        ALT: (): A.Expr => {
+          const op = this.CONSUME(UnaryOp);
+          const operand = this.SUBRULE(this.unary);
+          return this.ACTION((): A.Unary => ({
+            kind: "Unary",
+            op: op.image as A.Unary["op"],
+            operand,
+            span: joinSpans(this.sp(op), operand.span),
+          }));
+        },
+      },
+      ...this.primaryAltList,
+    ],
+  }, () => this.valueError());
+
+  unary = this.RULE("unary", (): A.Expr => this.OR(this.unaryAlts));
 
   protected valueError(): ErrInfo {
     const prev = this.LA(0);
@@ -277,9 +315,14 @@ export class ExprGrammar extends EmbeddedActionsParser {
   }
 
   protected lit(t: IToken): A.Expr {
-    return this.ACTION((): A.Expr => {
+    // `if (RECORDING_PHASE)` in place of an ACTION closure: this runs for every literal.
+    if (this.RECORDING_PHASE) return undefined as unknown as A.Expr;
+    {
       const span = this.sp(t);
       const type = t.tokenType;
+      if (tokenMatcher(t, Int)) {
+        return { kind: "Int", value: decodeInt(t.image).value, raw: t.image, span };
+      }
       if (type === Duration) {
         return { kind: "Duration", ns: decodeDuration(t.image).value, raw: t.image, span };
       }
@@ -291,7 +334,7 @@ export class ExprGrammar extends EmbeddedActionsParser {
         return { kind: "Bytes", value: decodeBytes(t.image).value, raw: t.image, span };
       }
       return { kind: "Int", value: decodeInt(t.image).value, raw: t.image, span };
-    });
+    }
   }
 
   protected strLit(t: IToken): A.StringLit {

@@ -57,6 +57,7 @@ export class TopoGrammar extends ExprGrammar {
     this.errInfo = undefined;
     this.stmtStart = undefined;
     this.lastProp = undefined;
+    this.resetExprState();
     this.input = tokens;
   }
 
@@ -71,36 +72,57 @@ export class TopoGrammar extends ExprGrammar {
 
   // ------------------------------------------------------------ statements
 
+  // OR alternatives that close over nothing local are built once, not per call
+  // (Chevrotain's advice for speed).
+  private readonly programAlts = [
+    { ALT: () => this.CONSUME(P.Semi) },
+    {
+      ALT: () => {
+        this.ACTION(() => {
+          this.stmtStart = this.LA(1);
+        });
+        const s = this.SUBRULE(this.statement);
+        this.ACTION(() => this.body.push(s));
+      },
+    },
+  ];
+
   /** Program := (Stmt | `;`)* */
   program = this.RULE("program", () => {
     this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(P.Semi) },
-        {
-          ALT: () => {
-            this.ACTION(() => {
-              this.stmtStart = this.LA(1);
-            });
-            const s = this.SUBRULE(this.statement);
-            this.ACTION(() => this.body.push(s));
-          },
-        },
-      ]);
+      this.OR(this.programAlts);
     });
   });
 
-  statement = this.RULE("statement", (): A.Stmt => {
-    return this.OR([
-      { ALT: () => this.SUBRULE(this.decl) },
-      { ALT: () => this.SUBRULE(this.letStmt) },
-      { ALT: () => this.SUBRULE(this.expectStmt) },
-      { ALT: () => this.SUBRULE(this.showStmt) },
-      { ALT: () => this.SUBRULE(this.advanceStmt) },
-      { ALT: () => this.SUBRULE(this.forStmt) },
-      { ALT: () => this.SUBRULE(this.includeStmt) },
-      { ALT: () => this.SUBRULE(this.exprStmt) },
-    ]);
-  });
+  private readonly statementAlts = [
+    { ALT: (): A.Stmt => this.SUBRULE(this.decl) },
+    { ALT: (): A.Stmt => this.SUBRULE(this.letStmt) },
+    { ALT: (): A.Stmt => this.SUBRULE(this.expectStmt) },
+    { ALT: (): A.Stmt => this.SUBRULE(this.showStmt) },
+    { ALT: (): A.Stmt => this.SUBRULE(this.advanceStmt) },
+    { ALT: (): A.Stmt => this.SUBRULE(this.forStmt) },
+    { ALT: (): A.Stmt => this.SUBRULE(this.includeStmt) },
+    { ALT: (): A.Stmt => this.SUBRULE(this.exprStmt) },
+  ];
+
+  statement = this.RULE("statement", (): A.Stmt => this.OR(this.statementAlts));
+
+  /** A block item: a property, or a `;`/`,` separator (undefined). */
+  private readonly blockItemAlts = [
+    { ALT: (): A.Property | undefined => this.SUBRULE(this.property) },
+    {
+      ALT: (): A.Property | undefined => {
+        this.CONSUME(P.Semi);
+        return undefined;
+      },
+    },
+    {
+      ALT: (): A.Property | undefined => {
+        this.CONSUME(P.Comma);
+        return undefined;
+      },
+    },
+  ];
 
   decl = this.RULE("decl", (): A.Decl => {
     const kw = this.CONSUME(DeclKw);
@@ -145,18 +167,10 @@ export class TopoGrammar extends ExprGrammar {
         });
       }
     });
-    this.MANY(() =>
-      this.OR2([
-        {
-          ALT: () => {
-            const p = this.SUBRULE(this.property);
-            this.ACTION(() => props.push(p));
-          },
-        },
-        { ALT: () => this.CONSUME(P.Semi) },
-        { ALT: () => this.CONSUME(P.Comma) },
-      ])
-    );
+    this.MANY(() => {
+      const p = this.OR2(this.blockItemAlts);
+      if (p) this.ACTION(() => props.push(p));
+    });
     const close = this.CONSUME(
       P.RCurly,
       this.err({}, () => this.blockCloseError(kw, name, open)),

@@ -13,7 +13,7 @@
 import { type IToken, Lexer } from "chevrotain";
 import type { Comment } from "./ast.ts";
 import type { Diagnostic } from "./diagnostic.ts";
-import { decodeBytes, decodeDuration, decodeInt, decodeString } from "./literals.ts";
+import { decodeBytes, decodeDuration, decodeInt, decodeString, plainInt } from "./literals.ts";
 import { tokenSpan } from "./span.ts";
 import {
   allTokens,
@@ -137,7 +137,8 @@ export function lex(text: string, file: string): LexResult {
       const type = t.tokenType;
       let problem;
       if (type === DecInt || type === HexInt || type === BinInt || type === BadInt) {
-        problem = decodeInt(t.image).problem;
+        // Most numbers are short and plain: nothing can be wrong with them.
+        if (!plainInt(t.image)) problem = decodeInt(t.image).problem;
       } else if (type === Duration) problem = decodeDuration(t.image).problem;
       else if (type === StringLit || type === StringUnterminated) {
         problem = decodeString(t.image).problem;

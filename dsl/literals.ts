@@ -39,13 +39,13 @@ const DURATION: Record<string, bigint> = { ns: 1n, us: 1_000n, ms: 1_000_000n, s
  */
 export function decodeInt(raw: string): Decoded<bigint> {
   let value = 0n;
-  const clean = raw.replaceAll("_", "");
-  if (/^0[xX][0-9a-fA-F]+$/.test(clean)) value = BigInt(clean);
-  else if (/^0[bB][01]+$/.test(clean)) value = BigInt(clean);
-  else if (/^[0-9]+[KMGTPE]?$/.test(clean)) {
-    const last = clean[clean.length - 1];
-    const mult = SUFFIX[last];
-    value = mult ? BigInt(clean.slice(0, -1)) * mult : BigInt(clean);
+  // Scanned by hand, not with regexes: this runs for every number, twice (lexer check, AST).
+  const clean = raw.indexOf("_") < 0 ? raw : raw.replaceAll("_", "");
+  const kind = intKind(clean);
+  if (kind === RADIX_PREFIXED) value = toBigInt(clean);
+  else if (kind === DECIMAL) {
+    const mult = SUFFIX_BY_CODE[clean.charCodeAt(clean.length - 1)];
+    value = mult ? toBigInt(clean.slice(0, -1)) * mult : toBigInt(clean);
   } else {
     return {
       value: 0n,
@@ -67,6 +67,77 @@ export function decodeInt(raw: string): Decoded<bigint> {
     };
   }
   return { value };
+}
+
+/**
+ * `BigInt(s)` for a well-formed literal; through a double when that is exact (at
+ * most 15 characters: 15 decimal digits, or 13 hex/binary digits after `0x`/`0b`),
+ * which is about twice as fast as parsing the string as a BigInt.
+ */
+function toBigInt(s: string): bigint {
+  return s.length <= 15 ? BigInt(Number(s)) : BigInt(s);
+}
+
+/**
+ * True when an integer literal of this token text can have no problem, so the
+ * lexer may skip decoding it: short (≤ 15 characters, see {@link toBigInt}), no `_`,
+ * no size suffix, and not a bare `0x`/`0b`. Conservative: false means "decode to know".
+ *
+ * @example
+ * ```ts
+ * import { plainInt } from "./literals.ts";
+ * console.log(plainInt("4096"), plainInt("4K"), plainInt("0x")); // true false false
+ * ```
+ */
+export function plainInt(raw: string): boolean {
+  const n = raw.length;
+  if (n > 15 || n === 0) return false;
+  const c1 = raw.charCodeAt(1);
+  if (raw.charCodeAt(0) === 48 && (c1 === 120 || c1 === 88 || c1 === 98 || c1 === 66)) {
+    if (n === 2) return false;
+    const hex = c1 === 120 || c1 === 88;
+    for (let i = 2; i < n; i++) {
+      const c = raw.charCodeAt(i);
+      if (hex ? !isHexDigit(c) : c !== 48 && c !== 49) return false;
+    }
+    return true;
+  }
+  for (let i = 0; i < n; i++) if (!isDigit(raw.charCodeAt(i))) return false;
+  return true;
+}
+
+const MALFORMED = 0;
+const RADIX_PREFIXED = 1;
+const DECIMAL = 2;
+const SUFFIX_BY_CODE: Record<number, bigint> = Object.fromEntries(
+  Object.entries(SUFFIX).map(([k, v]) => [k.charCodeAt(0), v]),
+);
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isHexDigit = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+
+/**
+ * Which integer form `s` (without `_`) has: `0x` hex digits+ or `0b` binary digits+
+ * (both fine for `BigInt`), digits+ with an optional size suffix, or neither.
+ */
+function intKind(s: string): number {
+  const n = s.length;
+  if (n === 0) return MALFORMED;
+  const c1 = s.charCodeAt(1);
+  if (s.charCodeAt(0) === 48 && (c1 === 120 || c1 === 88 || c1 === 98 || c1 === 66)) {
+    if (n === 2) return MALFORMED;
+    const hex = c1 === 120 || c1 === 88;
+    for (let i = 2; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (hex ? !isHexDigit(c) : c !== 48 && c !== 49) return MALFORMED;
+    }
+    return RADIX_PREFIXED;
+  }
+  const digitsEnd = SUFFIX_BY_CODE[s.charCodeAt(n - 1)] ? n - 1 : n;
+  if (digitsEnd === 0) return MALFORMED;
+  for (let i = 0; i < digitsEnd; i++) if (!isDigit(s.charCodeAt(i))) return MALFORMED;
+  return DECIMAL;
 }
 
 /**

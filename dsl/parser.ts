@@ -107,7 +107,8 @@ export function parse(text: string, file: string): ParseResult {
     while (pos < tokens.length) {
       g.begin(pos === 0 ? tokens : tokens.slice(pos), file);
       g.program();
-      body.push(...g.body);
+      // A loop, not `push(...)`: spreading a huge body overflows the call stack.
+      for (const s of g.body) body.push(s);
       diagnostics.push(...g.extra);
       let start: number;
       let errIdx: number;

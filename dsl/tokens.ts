@@ -120,7 +120,7 @@ export const AddOp: TokenType = createToken({ name: "AddOp", pattern: Lexer.NA }
 export const UnaryOp: TokenType = createToken({ name: "UnaryOp", pattern: Lexer.NA });
 
 /**
- * Whitespace and newlines, skipped.
+ * Whitespace that starts with a line break, skipped.
  *
  * @example
  * ```ts
@@ -130,9 +130,26 @@ export const UnaryOp: TokenType = createToken({ name: "UnaryOp", pattern: Lexer.
  */
 export const WhiteSpace: TokenType = createToken({
   name: "WhiteSpace",
-  pattern: /[ \t\r\n\f\v]+/,
+  pattern: /[\r\n][ \t\r\n\f\v]*/,
   group: Lexer.SKIPPED,
   line_breaks: true,
+});
+/**
+ * Blanks within a line, skipped. Kept apart from {@link WhiteSpace} so that the
+ * lexer only scans for line breaks in runs that begin with one (most runs are a
+ * single space between tokens).
+ *
+ * @example
+ * ```ts
+ * import { Blank } from "./tokens.ts";
+ * console.log(Blank.name); // "Blank"
+ * ```
+ */
+export const Blank: TokenType = createToken({
+  name: "Blank",
+  pattern: /[ \t\f\v]+/,
+  group: Lexer.SKIPPED,
+  line_breaks: false,
 });
 /**
  * `# …` to the end of the line, kept in the `comments` group.
@@ -456,6 +473,7 @@ export const P = {
  * ```
  */
 export const allTokens: TokenType[] = [
+  Blank,
   WhiteSpace,
   Comment,
   Mac,
