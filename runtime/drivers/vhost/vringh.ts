@@ -201,33 +201,25 @@ export class Vringh {
 
   /** vringh_iov_pull_iotlb: copy up to len bytes out of riov into dst. */
   pull(iov: Kiov, dst: Uint8Array, len: number): number {
-    let done = 0;
-    const mem = this.mem;
-    while (done < len && iov.i < iov.n) {
-      const l = iov.len[iov.i]!;
-      const n = Math.min(l - iov.consumed, len - done);
-      if (n > 0) {
-        mem.read(iov.addr[iov.i]! + iov.consumed, dst, done, n);
-        done += n;
-        iov.consumed += n;
-      }
-      if (iov.consumed >= l) {
-        iov.i++;
-        iov.consumed = 0;
-      }
-    }
-    return done;
+    return this.#xfer(iov, dst, len, false);
   }
 
   /** vringh_iov_push_iotlb: copy up to len bytes of src into wiov. */
   push(iov: Kiov, src: Uint8Array, len: number): number {
+    return this.#xfer(iov, src, len, true);
+  }
+
+  /** vringh_iov_xfer: walk the iov moving bytes (a flag, not a callback: this is the hot path). */
+  #xfer(iov: Kiov, buf: Uint8Array, len: number, toIov: boolean): number {
     let done = 0;
     const mem = this.mem;
     while (done < len && iov.i < iov.n) {
       const l = iov.len[iov.i]!;
       const n = Math.min(l - iov.consumed, len - done);
       if (n > 0) {
-        mem.write(iov.addr[iov.i]! + iov.consumed, src, done, n);
+        const at = iov.addr[iov.i]! + iov.consumed;
+        if (toIov) mem.write(at, buf, done, n);
+        else mem.read(at, buf, done, n);
         done += n;
         iov.consumed += n;
       }
