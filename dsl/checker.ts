@@ -649,9 +649,12 @@ export function check(
     return [{
       code: "VT0101",
       severity: "error",
-      message: `the checker failed: ${e instanceof Error ? e.message : String(e)}`,
+      message: e instanceof RangeError
+        ? "this input is nested too deeply to check (an expression thousands of operators deep)"
+        : `the checker failed: ${e instanceof Error ? e.message : String(e)}`,
       span: program.span,
       labels: [],
+      help: "split the expression into smaller statements with `let`",
     }];
   }
 }

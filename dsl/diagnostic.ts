@@ -90,6 +90,9 @@ function underlineWidth(span: Span, line: string): number {
   return Math.max(1, endCol - startCol);
 }
 
+/** Source lines longer than this are shown as a window around the culprit. */
+const MAX_LINE = 160;
+
 /**
  * Renders a diagnostic in rustc's shape: header, `-->` location, numbered
  * gutter, `^^^` under the whole culprit, `-` under related labels (each in its
@@ -127,11 +130,17 @@ export function renderDiagnostic(
     paint: (s: string) => string,
   ) => {
     const src = sources(span.file);
-    const text = src === undefined ? undefined : lineText(src, span.line);
-    if (text === undefined) return false;
+    const full = src === undefined ? undefined : lineText(src, span.line);
+    if (full === undefined) return false;
+    // A very long line is shown as a window around the culprit.
+    const from = full.length > MAX_LINE ? Math.max(0, span.col - 1 - 60) : 0;
+    const to = full.length > MAX_LINE ? Math.min(full.length, from + MAX_LINE - 20) : full.length;
+    const lead = from > 0 ? "…" : "";
+    const text = lead + full.slice(from, to) + (to < full.length ? "…" : "");
     out.push(`${gutter(span.line)} ${text}`.trimEnd());
-    const under = padUnder(text.slice(0, span.col - 1));
-    const marks = mark.repeat(underlineWidth(span, text));
+    const under = " ".repeat(lead.length) + padUnder(full.slice(from, span.col - 1));
+    const width = Math.min(underlineWidth(span, full), Math.max(1, to - (span.col - 1)));
+    const marks = mark.repeat(width);
     out.push(`${gutter()} ${under}${paint(marks + (message ? " " + message : ""))}`);
     return true;
   };

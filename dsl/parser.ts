@@ -80,7 +80,7 @@ function resync(tokens: IToken[], start: number, err: number): number {
 
 function afterSpan(tokens: IToken[], text: string, file: string): Span {
   const last = tokens[tokens.length - 1];
-  if (!last) return endOfText(text, file);
+  if (!last || !(last.endLine! > 0)) return endOfText(text, file);
   return pointSpan(file, last.endOffset! + 1, last.endLine!, last.endColumn! + 1);
 }
 
@@ -173,9 +173,12 @@ export function parse(text: string, file: string): ParseResult {
     diagnostics.push({
       code: "VT0003",
       severity: "error",
-      message: `the parser failed: ${e instanceof Error ? e.message : String(e)}`,
+      message: tooDeep(e)
+        ? "this input is nested too deeply to parse (brackets or blocks thousands of levels deep)"
+        : `the parser failed: ${e instanceof Error ? e.message : String(e)}`,
       span: afterSpan(tokens, text, file),
       labels: [],
+      help: "split the expression or the blocks into smaller statements with `let`",
     });
   }
   diagnostics.sort((a, b) => a.span.start - b.span.start);
@@ -198,4 +201,9 @@ export function parse(text: string, file: string): ParseResult {
     },
     diagnostics,
   };
+}
+
+/** Stack exhaustion (or the array limits that follow it) from pathological nesting. */
+function tooDeep(e: unknown): boolean {
+  return e instanceof RangeError;
 }
