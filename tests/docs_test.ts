@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { join, relative } from "node:path";
 import { collectBlocks, runBlock } from "../cli/docs_runner.ts";
 import { readInclude } from "../cli/io.ts";
+import { format } from "../dsl/formatter.ts";
 import { Session } from "../dsl/interp/session.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -65,3 +66,16 @@ for (const example of listDir("examples", ".vmt")) {
     );
   });
 }
+
+Deno.test("examples/*.vmt are in `vmtopo fmt` canonical form (the formatter is idempotent on them)", () => {
+  for (const example of listDir("examples", ".vmt")) {
+    const text = Deno.readTextFileSync(join(ROOT, example));
+    const r = format(text, example);
+    assert.equal(r.diagnostics.length, 0, example);
+    assert.equal(
+      r.output,
+      text,
+      `${example} is not formatted; run \`deno task vmtopo fmt ${example}\``,
+    );
+  }
+});
