@@ -12,7 +12,6 @@
  * @module
  */
 import { basename } from "node:path";
-import { instance } from "@viz-js/viz";
 import { Session } from "../dsl/interp/session.ts";
 import { toDot, topologyGraph } from "../runtime/vmm/graph.ts";
 import { CliError, readInclude, readSource, useColor, writeSource } from "./io.ts";
@@ -78,6 +77,8 @@ export async function scriptGraph(
  * ```
  */
 export async function renderSvg(dot: string): Promise<string> {
+  // Loaded on demand: Graphviz-in-WASM is large, and only --svg needs it.
+  const { instance } = await import("@viz-js/viz");
   const viz = await instance();
   const r = viz.render(dot, { format: "svg" });
   if (r.status !== "success") {
