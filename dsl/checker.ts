@@ -464,7 +464,11 @@ class Checker {
       labels.push({ span: near.name.span, message: `\`${s[0]}\` declared here` });
     }
     const notes = o.ctx?.flags?.length
-      ? [`flags valid here: ${o.ctx.flags.join(", ")}`]
+      ? [
+        `flags valid here: ${o.ctx.flags.slice(0, 8).join(", ")}${
+          o.ctx.flags.length > 8 ? `, … (${o.ctx.flags.length} in all)` : ""
+        }`,
+      ]
       : undefined;
     const d = this.report("VT0101", `unknown name \`${name}\``, span, "not declared", {
       help,

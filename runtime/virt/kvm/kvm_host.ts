@@ -157,7 +157,7 @@ export interface KvmArchExt {
   vcpuLoad: ((vcpu: KvmVcpu) => void)[];
   vcpuPut: ((vcpu: KvmVcpu) => void)[];
   /** Capability answers: cap → (kvm or undefined for /dev/kvm) → value. */
-  caps: Map<number, (kvm: Kvm | undefined) => number>;
+  caps: Map<number, (kvm: Kvm | undefined, kernel: Kernel) => number>;
   /** KVM_ENABLE_CAP handlers. */
   enableCapVm: Map<number, (kvm: Kvm, args: bigint[]) => number>;
   enableCapVcpu: Map<number, (vcpu: KvmVcpu, args: bigint[]) => number>;

@@ -174,7 +174,7 @@ function checkExtension(k: Kernel, kvm: Kvm | undefined, cap: number): number {
       return ext.maxVcpuId;
   }
   const f = ext.caps.get(cap);
-  return f ? f(kvm) : 0;
+  return f ? f(kvm, k) : 0;
 }
 
 const kvmDevFops: FileOperations = {

@@ -243,3 +243,12 @@ Deno.test(`unknown ioctl on a VM fd → ENOTTY (kvm_main.c kvm_vm_ioctl default)
   const { k, vmm, vm } = vmWithRam();
   assert.equal(k.ioctl(vmm.proc, vm, 0x1234, 0n), -ENOTTY);
 });
+
+Deno.test(`KVM_CAP_NR_VCPUS follows the host's online CPUs (${SRC}.3; arm.c/powerpc.c kvm_vm_ioctl_check_extension)`, () => {
+  for (const arch of ["ppc64le", "arm64"] as const) {
+    const k = new Kernel(hostConfig("h", new Map([["arch", [arch]], ["cpus", [16n]]])));
+    const vmm = new Vmm(k);
+    const kvm = vmm.open("/dev/kvm");
+    assert.equal(vmm.ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP.KVM_CAP_NR_VCPUS).ret, 16, arch);
+  }
+});

@@ -53,7 +53,11 @@ ext.vcpuRunCheck = (vcpu) => {
   if (!vcpu.arch["initialized"]) throw new Errno(ENOEXEC, "KVM_ARM_VCPU_INIT not done");
 };
 ext.caps.set(Number(KVM_CAP.KVM_CAP_ARM_VM_IPA_SIZE), () => IPA_LIMIT);
-ext.caps.set(Number(KVM_CAP.KVM_CAP_NR_VCPUS), () => 8);
+// Recommended vCPU count: min(num_online_cpus(), max) (arm.c).
+ext.caps.set(
+  Number(KVM_CAP.KVM_CAP_NR_VCPUS),
+  (_kvm, k) => Math.min(Number(k.config.props["cpus"] ?? 4n), ext.maxVcpus),
+);
 ext.caps.set(Number(KVM_CAP.KVM_CAP_VCPU_ATTRIBUTES), () => 1);
 ext.vmIoctls.push([KVM_ARM_PREFERRED_TARGET, (kvm, arg) => {
   copyStructToUser(kvm.kernel, kvm_vcpu_init, arg, {

@@ -147,7 +147,8 @@ ext.initVm = (kvm) => {
 };
 ext.caps.set(Number(KVM_CAP.KVM_CAP_PPC_PAPR), () => 1);
 ext.caps.set(Number(KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL), () => 1);
-ext.caps.set(Number(KVM_CAP.KVM_CAP_NR_VCPUS), () => 8);
+// Recommended vCPU count: the host's online CPUs (hardware threads here; powerpc.c).
+ext.caps.set(Number(KVM_CAP.KVM_CAP_NR_VCPUS), (_kvm, k) => Number(k.config.props["cpus"] ?? 4n));
 ext.caps.set(
   Number(KVM_CAP.KVM_CAP_PPC_MMU_RADIX),
   (kvm) => (kvm ? (ppcVm(kvm).radix ? 1 : 0) : 1),
