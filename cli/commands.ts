@@ -117,7 +117,8 @@ export function evalCommand(expr: string): number {
 /**
  * `vmtopo check FILE...`: parses and statically checks each file against the
  * session vocabulary without running anything; prints the diagnostics and a
- * summary. Exit 1 when any error was found.
+ * summary (`--json`: one object per file with its diagnostics instead).
+ * Exit 1 when any error was found.
  *
  * @example
  * ```ts ignore
@@ -125,7 +126,7 @@ export function evalCommand(expr: string): number {
  * checkCommand(["examples/kvm-basics.vmt"]);
  * ```
  */
-export function checkCommand(files: readonly string[]): number {
+export function checkCommand(files: readonly string[], opts: { json?: boolean } = {}): number {
   const vocab = new Session().vocabulary();
   const color = useColor();
   let errors = 0, warnings = 0;
@@ -139,14 +140,24 @@ export function checkCommand(files: readonly string[]): number {
         resolveInclude: (p: string, from: string) => readInclude(p, from) !== undefined,
       }));
     }
+    const fileErrors = diags.filter((d) => d.severity === "error").length;
+    errors += fileErrors;
+    warnings += diags.length - fileErrors;
+    if (opts.json) {
+      console.log(JSON.stringify({
+        file,
+        ok: fileErrors === 0,
+        diagnostics: diags.map(diagnosticToJSON),
+      }));
+      continue;
+    }
     for (const d of diags) {
-      if (d.severity === "error") errors++;
-      else warnings++;
       console.log(
         renderDiagnostic(d, (f) => sources.get(f) ?? readInclude(f, "<check>"), { color }),
       );
     }
   }
+  if (opts.json) return errors > 0 ? 1 : 0;
   const what = `${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${
     warnings === 1 ? "" : "s"
   }`;

@@ -77,7 +77,10 @@ export function buildProgram(): Command {
   program.command("check")
     .description("parse and statically check scripts without running them")
     .argument("<files...>", "scripts to check")
-    .action((files: string[]) => done(checkCommand(files)));
+    .option("--json", "print one JSON object per file (its diagnostics)")
+    .action((files: string[], o: { json?: boolean }) =>
+      done(checkCommand(files, { json: o.json ?? false }))
+    );
 
   program.command("eval")
     .description("evaluate an expression (or statements) in a fresh session")

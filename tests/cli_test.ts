@@ -113,6 +113,21 @@ Deno.test("vmtopo check: unknown names are reported without running; exit 1 on e
   assert.ok(!/openat|KVM_CREATE_VM/.test(bad.stdout), "check issues no syscalls");
 });
 
+Deno.test("vmtopo check --json: one object per file with code, span and did-you-mean; exit 1 on errors", async () => {
+  const dir = await tempFiles({
+    "good.vmt": GOOD,
+    "typo.vmt": "guest vm1 { vcpus 1 }\nioctl vm1 KVM_CREAT_VCPU(1)\n",
+  });
+  const r = await vmtopo(["check", "--json", "typo.vmt", "good.vmt"], dir);
+  assert.equal(r.code, 1);
+  const [typo, good] = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(typo.ok, false);
+  assert.equal(typo.diagnostics[0].code, "VT0102");
+  assert.deepEqual([typo.diagnostics[0].line, typo.diagnostics[0].col], [2, 11]);
+  assert.match(typo.diagnostics[0].help, /KVM_CREATE_VCPU/);
+  assert.deepEqual(good, { file: "good.vmt", ok: true, diagnostics: [] });
+});
+
 Deno.test("vmtopo fmt --check: exit 1 naming the file that would change and leaving it untouched; 0 when canonical", async () => {
   const dir = await tempFiles({ "ugly.vmt": UGLY, "good.vmt": GOOD });
   const r = await vmtopo(["fmt", "--check", "ugly.vmt", "good.vmt"], dir);
