@@ -454,6 +454,12 @@ class Checker {
     const cands = o.candidates ?? this.visible(o.ctx ?? {});
     const s = suggest(name, cands);
     let help = s.length ? didYouMean(s) : undefined;
+    // An ioctl or hcall name is not a value; say how to issue it instead.
+    if (this.vocab.ioctls.has(name)) {
+      help = `\`${name}\` is an ioctl: issue it with \`ioctl TARGET ${name}(…)\``;
+    } else if (this.vocab.hcalls.has(name)) {
+      help = `\`${name}\` is a hypercall: issue it with \`hcall VCPU ${name}(…)\``;
+    }
     const parts = name.split("-");
     if (parts.length > 1 && (parts.every((p) => this.isKnown(p, o.ctx ?? {})) || !help)) {
       help = `write \`${parts.join(" - ")}\` with spaces to subtract`;

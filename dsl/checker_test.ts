@@ -32,6 +32,13 @@ Deno.test("checker: VT0101 unknown name — did-you-mean, related label, first u
   assert.deepEqual(d.notes, ["also used at lines 3, 4"]);
 });
 
+Deno.test("checker: an ioctl or hcall name used as a value says how to issue it", () => {
+  assert.deepEqual(brief("expect KVM_CREATE_VCPU == 1\nlet t = H_PUT_TCE"), [
+    "VT0101 unknown name `KVM_CREATE_VCPU` | `KVM_CREATE_VCPU` is an ioctl: issue it with `ioctl TARGET KVM_CREATE_VCPU(…)`",
+    "VT0101 unknown name `H_PUT_TCE` | `H_PUT_TCE` is a hypercall: issue it with `hcall VCPU H_PUT_TCE(…)`",
+  ]);
+});
+
 Deno.test("checker: dashed names get the subtraction help", () => {
   assert.deepEqual(brief("let a = 1\nlet b = 2\nexpect a-b == 0"), [
     "VT0101 unknown name `a-b` | write `a - b` with spaces to subtract",
