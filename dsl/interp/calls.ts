@@ -267,13 +267,15 @@ export function evalHcall(ev: Evaluator, e: HcallExpr): CallOutcome {
       },
     );
   }
-  const args = def.args.map(() => 0n);
-  e.args.positional.forEach((p, i) => {
+  const args: bigint[] = new Array(def.args.length).fill(0n);
+  const positional = e.args.positional;
+  for (let i = 0; i < positional.length; i++) {
+    const p = positional[i]!;
     if (i >= def.args.length) {
       throw new RuntimeError("VT0204", `${def.name} takes ${def.args.length} arguments`, p.span);
     }
-    args[i] = ev.withScope(def.args[i]!.flags, () => ev.int(ev.eval(p), p.span));
-  });
+    args[i] = ev.intIn(def.args[i]!.flags, p);
+  }
   for (const n of e.args.named) {
     const i = def.args.findIndex((a) => a.name === n.name.text);
     if (i < 0) {
@@ -289,15 +291,14 @@ export function evalHcall(ev: Evaluator, e: HcallExpr): CallOutcome {
         },
       );
     }
-    args[i] = ev.withScope(
-      def.args[i]!.flags,
-      () => ev.int(ev.eval(n.value), n.value.span),
-    );
+    args[i] = ev.intIn(def.args[i]!.flags, n.value);
   }
   const kv = vmm.kvmVcpu(v.impl as VmmVcpu);
+  const regs = new Array<bigint>(args.length);
+  for (let i = 0; i < args.length; i++) regs[i] = BigInt.asUintN(64, args[i]!);
   let out;
   try {
-    out = kvmppcGuestHcall(kv, def.nr, args.map((a) => BigInt.asUintN(64, a)));
+    out = kvmppcGuestHcall(kv, def.nr, regs);
   } catch (err) {
     if (err instanceof Errno) {
       throw new RuntimeError(
@@ -322,9 +323,17 @@ export function evalHcall(ev: Evaluator, e: HcallExpr): CallOutcome {
       rets.length ? `, ${rets.join(", ")}` : ""
     }  (${where})`;
   };
-  if (vmm.kernel.trace.enabled) vmm.kernel.trace.emit(echo());
+  // Traced: the trace already shows the call; the echo is just the answer (as for ioctl).
+  const traced = vmm.kernel.trace.enabled;
+  if (traced) vmm.kernel.trace.emit(echo());
   const value: Value = def.rets?.length === 1 ? out.rets[0] ?? 0n : ret;
-  return { kind: "hcall", ret, value, retText: hcallName(ret), echo };
+  return {
+    kind: "hcall",
+    ret,
+    value,
+    retText: hcallName(ret),
+    echo: traced ? () => `= ${hcallName(ret)}` : echo,
+  };
 }
 
 /** Evaluate `open PROC PATH`. */

@@ -83,6 +83,18 @@ export function ioctlRetText(r: bigint): string {
   return r < 0n ? `-${errnoName(Number(r))} (${strerror(Number(r))})` : r.toString();
 }
 
+// `a`, `a.b`, `a.b.c` of a dotted reference, computed once per AST node:
+// object lookups such as `vm1.cpu0` run in hot loops.
+const PREFIXES = new WeakMap<Ref, string[]>();
+function dottedPrefixes(e: Ref): string[] {
+  let p = PREFIXES.get(e);
+  if (!p) {
+    p = e.parts.map((_, i) => e.parts.slice(0, i + 1).map((q) => q.text).join("."));
+    PREFIXES.set(e, p);
+  }
+  return p;
+}
+
 /** Evaluates expressions against a session. */
 export class Evaluator {
   readonly env: Env;
@@ -219,9 +231,13 @@ export class Evaluator {
 
   /** Resolve a (dotted) name. */
   ref(e: Ref): Value {
-    // Fast path: a plain variable (loop counters in hot loops).
-    if (e.parts.length === 1 && !this.#scope) {
-      const v = this.env.vars.get(e.parts[0]!.text);
+    // Fast path: a plain variable or short name (loop counters in hot loops);
+    // the scope's short names come first, as below.
+    if (e.parts.length === 1) {
+      const name = e.parts[0]!.text;
+      const sv = this.#scope?.get(name);
+      if (sv !== undefined) return sv;
+      const v = this.env.vars.get(name);
       if (v !== undefined) return v;
     }
     const parts = e.parts.map((p) => p.text);
@@ -232,8 +248,9 @@ export class Evaluator {
     else if (this.env.vars.has(first)) v = this.env.vars.get(first);
     else {
       const objs = this.env.vmm(e.span).objects;
+      const prefixes = dottedPrefixes(e);
       for (let n = parts.length; n >= 1 && v === undefined; n--) {
-        const o = objs.get(parts.slice(0, n).join("."));
+        const o = objs.get(prefixes[n - 1]!);
         if (o) {
           v = o;
           used = n;
@@ -282,6 +299,26 @@ export class Evaluator {
       SCOPES.set(set, names);
     }
     return this.withNames(names, f);
+  }
+
+  /**
+   * Evaluate `e` as an integer with a flag/enum set's short names in scope
+   * (`withScope` without a closure: argument lists of hot-loop calls).
+   */
+  intIn(set: FlagSet | EnumSet | undefined, e: Expr): bigint {
+    if (!set) return this.int(this.eval(e), e.span);
+    let names = SCOPES.get(set);
+    if (!names) {
+      names = new Map(("bits" in set ? set.bits : set.values).map(([n, v]) => [n, v]));
+      SCOPES.set(set, names);
+    }
+    const prev = this.#scope;
+    this.#scope = names;
+    try {
+      return this.int(this.eval(e), e.span);
+    } finally {
+      this.#scope = prev;
+    }
   }
 
   /** Evaluate with extra short names in scope. */
