@@ -14,6 +14,9 @@
  *   ADDR/BASE-after-DRIVER_OK gate, and IOTLB messages written to the fd
  *   (handled in vdpa_iotlb.ts, the vhost_vdpa_process_iotlb_msg family).
  *
+ * vhost_vdpa_vring_ioctl (the per-vq path, with the seed's gates) is in
+ * vdpa_vring.ts.
+ *
  * @example
  * ```ts
  * import { vhostVdpaPath } from "./vdpa.ts";
@@ -24,7 +27,6 @@
 import {
   EBUSY,
   EINVAL,
-  EIO,
   ENOIOCTLCMD,
   ENOTSUPP,
   ENOTTY,
@@ -44,6 +46,7 @@ import { MAP_SHARED, PROT_READ } from "../../mm/mm.ts";
 import { VDPA_RESET_F_CLEAN_MAP, type VdpaDevice, vdpaRegisterDriver } from "../vdpa/vdpa.ts";
 import type { VhostIotlb } from "./iotlb.ts";
 import { vhostVdpaCleanupMaps, vhostVdpaProcessIotlbMsg } from "./vdpa_iotlb.ts";
+import { vhostVdpaVringIoctl } from "./vdpa_vring.ts";
 import {
   nr,
   vhostBackendHasFeature,
@@ -52,8 +55,6 @@ import {
   vhostDevCleanup,
   vhostDevIoctl,
   vhostSetBackendFeatures,
-  vhostVringIoctl,
-  vringIndex,
 } from "./vhost.ts";
 
 const S = VIRTIO_CONFIG_S;
@@ -319,7 +320,7 @@ export class VhostVdpa {
         return -ENOIOCTLCMD;
     }
     let r = vhostDevIoctl(k, this.dev, cmd, arg);
-    if (r === -ENOIOCTLCMD) r = this.#vringIoctl(k, cmd, arg);
+    if (r === -ENOIOCTLCMD) r = vhostVdpaVringIoctl(this, k, cmd, arg);
     if (r) return r;
     if (cmd === nr(k, V.VHOST_SET_MEM_TABLE) && ops.set_map && this.dev.umem) {
       r = ops.set_map(0, this.dev.umem);
@@ -382,9 +383,11 @@ export class VhostVdpa {
       case nr(k, V.VHOST_SET_LOG_FD):
         return -ENOIOCTLCMD;
       case nr(k, V.VHOST_VDPA_SET_CONFIG_CALL): {
+        // vhost_vdpa_set_config_call: the new ctx is swapped in before its error
+        // is checked, so a bad fd also drops the eventfd bound before.
         const fd = new DataView(k.current.mm.read(Number(arg), 4).buffer).getInt32(0, true);
-        if (fd === -1) this.configCtx = undefined;
-        else {
+        this.configCtx = undefined;
+        if (fd !== -1) {
           if (!isEventfd(k.current.fget(fd))) throw new Errno(EINVAL, `fd ${fd} is not an eventfd`);
           this.configCtx = eventfdCtxFdget(k, fd);
         }
@@ -427,106 +430,12 @@ export class VhostVdpa {
       }
     }
     let r = vhostDevIoctl(k, this.dev, cmd, arg);
-    if (r === -ENOIOCTLCMD) r = this.#vringIoctl(k, cmd, arg);
+    if (r === -ENOIOCTLCMD) r = vhostVdpaVringIoctl(this, k, cmd, arg);
     if (r) return r;
     if (cmd === nr(k, V.VHOST_SET_OWNER) && ops.bind_mm) {
       // vhost_vdpa_bind_mm: a VA-mode device works in the owner's address space.
       ops.bind_mm(this.dev.owner!);
     }
-    return 0;
-  }
-
-  /** vhost_vdpa_vring_ioctl. */
-  #vringIoctl(k: Kernel, cmd: number, arg: bigint): number {
-    const ops = this.vdpa.config;
-    const idx = vringIndex(k, this.nvqs, arg);
-    const vq = this.dev.vqs[idx]!;
-    const mm = k.current.mm;
-    if (this.profile === "seed") {
-      const status = ops.get_status();
-      if (!(status & FEATURES_OK) || status & DRIVER_OK) {
-        throw new Errno(EBUSY, "seed: vring ioctls only between FEATURES_OK and DRIVER_OK");
-      }
-      if (cmd === nr(k, V.VHOST_VDPA_SET_VRING_ENABLE)) {
-        ops.set_vq_ready(
-          idx,
-          new DataView(mm.read(Number(arg), 8).buffer).getUint32(4, true) !== 0,
-        );
-        return 0;
-      }
-      if (ops.get_vq_ready(idx)) throw new Errno(EBUSY, `seed: vq ${idx} is ready (enabled)`);
-      if (cmd === nr(k, V.VHOST_GET_VRING_BASE)) vq.lastAvailIdx = ops.get_vq_state(idx);
-    } else {
-      switch (cmd) {
-        case nr(k, V.VHOST_VDPA_SET_VRING_ENABLE):
-          ops.set_vq_ready(
-            idx,
-            new DataView(mm.read(Number(arg), 8).buffer).getUint32(4, true) !== 0,
-          );
-          return 0;
-        case nr(k, V.VHOST_VDPA_GET_VRING_GROUP): {
-          if (!ops.get_vq_group) throw new Errno(EOPNOTSUPP, "no get_vq_group op");
-          const g = ops.get_vq_group(idx);
-          if (g >= this.vdpa.ngroups) throw new Errno(EIO, `device says group ${g} ≥ ngroups`);
-          return this.#putState(arg, idx, g);
-        }
-        case nr(k, V.VHOST_VDPA_GET_VRING_DESC_GROUP):
-          throw new Errno(EOPNOTSUPP, "DESC_ASID not negotiated / no get_vq_desc_group op");
-        case nr(k, V.VHOST_VDPA_SET_GROUP_ASID): {
-          const num = new DataView(mm.read(Number(arg), 8).buffer).getUint32(4, true);
-          if (num >= this.vdpa.nas) throw new Errno(EINVAL, `asid ${num} ≥ nas ${this.vdpa.nas}`);
-          if (!ops.set_group_asid) throw new Errno(EOPNOTSUPP, "no set_group_asid op");
-          return ops.set_group_asid(idx, num);
-        }
-        case nr(k, V.VHOST_VDPA_GET_VRING_SIZE):
-          if (!ops.get_vq_size) {
-            throw new Errno(EOPNOTSUPP, "no get_vq_size op (batch-mapping simulator)");
-          }
-          return this.#putState(arg, idx, ops.get_vq_size(idx));
-        case nr(k, V.VHOST_GET_VRING_BASE):
-          vq.lastAvailIdx = ops.get_vq_state(idx);
-          break;
-      }
-    }
-    const r = vhostVringIoctl(k, this.dev, cmd, arg);
-    if (r) return r;
-    const gate = () => {
-      if (this.profile === "mainline" && ops.get_status() & DRIVER_OK && !this.suspended) {
-        throw new Errno(
-          EINVAL,
-          "DRIVER_OK is set and the device is not suspended (stored by the core, not pushed)",
-        );
-      }
-    };
-    switch (cmd) {
-      case nr(k, V.VHOST_SET_VRING_ADDR):
-        gate();
-        if (ops.set_vq_address(idx, vq.desc, vq.avail, vq.used)) {
-          throw new Errno(EINVAL, "set_vq_address failed");
-        }
-        break;
-      case nr(k, V.VHOST_SET_VRING_BASE):
-        gate();
-        if (ops.set_vq_state(idx, vq.lastAvailIdx)) throw new Errno(EINVAL, "set_vq_state failed");
-        break;
-      case nr(k, V.VHOST_SET_VRING_CALL): {
-        const ctx = vq.callCtx;
-        ops.set_vq_cb(idx, { callback: ctx ? () => ctx.signal(1n) : undefined });
-        break;
-      }
-      case nr(k, V.VHOST_SET_VRING_NUM):
-        ops.set_vq_num(idx, vq.num);
-        break;
-    }
-    return 0;
-  }
-
-  #putState(arg: bigint, index: number, num: number): number {
-    const b = new Uint8Array(8);
-    const dv = new DataView(b.buffer);
-    dv.setUint32(0, index, true);
-    dv.setUint32(4, num, true);
-    this.kernel.current.mm.write(Number(arg), b);
     return 0;
   }
 }

@@ -236,6 +236,25 @@ Deno.test("mainline: the receive filter drops a unicast frame for another MAC; b
   assert.equal(t.dev.sim.counters.get("rx_drops"), 1);
 });
 
+Deno.test("mainline: the receive filter compares the MAC with strncmp — it stops at the first shared NUL byte, so 52:54:00:00:00:09 passes for 52:54:00:12:34:56 (Kingxukai/linux drivers/vdpa/vdpa_sim/vdpa_sim_net.c receive_filter)", () => {
+  const t = boot("mainline", { guest: true, useVa: false });
+  const d = t.dev.driver!;
+  d.post(0, [], [1526]);
+  d.post(0, [], [1526]);
+  d.kick(0);
+  // Bytes 0..2 equal (52 54 00): strncmp ends at the NUL and reports a match.
+  const same = frame([0x52, 0x54, 0, 0, 0, 9]);
+  d.post(1, [same]);
+  // Differs at byte 1, before any NUL: dropped.
+  d.post(1, [frame([0x52, 0x55, 0, 0x12, 0x34, 0x56])]);
+  d.kick(1);
+  const rx = d.reap(0);
+  assert.equal(rx.length, 1);
+  assert.deepEqual(rx[0]!.data, same);
+  assert.equal(t.dev.sim.counters.get("rx_drops"), 1);
+  assert.equal(t.dev.sim.counters.get("rx_pkts"), 1);
+});
+
 Deno.test("seed: no receive filter — a unicast frame for another MAC loops back (~v5.10 vdpa_sim)", () => {
   const t = boot("seed", { guest: true });
   const d = t.dev.driver!;

@@ -358,3 +358,35 @@ Deno.test("mainline: doorbell mmap — wrong size → EINVAL, readable → EINVA
     "the seed's fops have no mmap",
   );
 });
+
+Deno.test("mainline: SET_CONFIG_CALL with a bad fd → EBADF/EINVAL and drops the eventfd bound before; -1 unbinds (KNOW vhost_vdpa_set_config_call swaps before the error check)", () => {
+  const t = boot("mainline");
+  const e = t.vmm.eventfd();
+  assert.equal(t.io(V.VHOST_VDPA_SET_CONFIG_CALL, e), 0);
+  assert.ok(t.v.configCtx, "bound");
+  assert.equal(t.io(V.VHOST_VDPA_SET_CONFIG_CALL, t.fd), E("EINVAL"), "not an eventfd");
+  assert.equal(t.v.configCtx, undefined, "the old eventfd was swapped out and put");
+  assert.equal(t.io(V.VHOST_VDPA_SET_CONFIG_CALL, e), 0);
+  assert.equal(t.io(V.VHOST_VDPA_SET_CONFIG_CALL, 99), E("EBADF"));
+  assert.equal(t.v.configCtx, undefined);
+  assert.equal(t.io(V.VHOST_VDPA_SET_CONFIG_CALL, e), 0);
+  assert.equal(t.io(V.VHOST_VDPA_SET_CONFIG_CALL, -1), 0);
+  assert.equal(t.v.configCtx, undefined, "VHOST_FILE_UNBIND");
+});
+
+Deno.test("SET_VRING_BASE: a device set_vq_state error is EINVAL on the seed, the device's own errno on mainline (seed vhost_vdpa_vring_ioctl; KNOW returns ops->set_vq_state's r)", () => {
+  for (const [p, want] of [["seed", "EINVAL"], ["mainline", "EIO"]] as const) {
+    const t = negotiated(p);
+    t.v.vdpa.config.set_vq_state = () => E("EIO");
+    assert.equal(t.io(V.VHOST_SET_VRING_BASE, { index: 0n, num: 5n }), E(want), p);
+    // The core stored the value before the device refused it.
+    assert.equal(t.v.dev.vqs[0]!.lastAvailIdx, 5, p);
+  }
+});
+
+Deno.test("mainline: doorbell mmap with pgoff > 65535 → EINVAL (K68 vhost_vdpa_mmap)", () => {
+  const t = boot("mainline");
+  const ps = t.k.config.pageSize;
+  assert.equal(t.k.mmap(t.vmm.proc, 0, ps, 2, 1, t.fd, 65536 * ps), E("EINVAL"));
+  assert.equal(t.k.mmap(t.vmm.proc, 0, ps, 2, 1, t.fd, 65535 * ps), E("ENOTSUPP"));
+});

@@ -9,7 +9,8 @@
  *   stops without an interrupt; both callbacks fire after each packet.
  * - mainline: 3 vqs (+ CVQ in group 1), features 0x3_0883_0028, mac/mtu from
  *   `vdpa dev add`, one PAGE_SIZE pull per packet, a receive filter
- *   (broadcast, multicast or the config MAC after the virtio-net header),
+ *   (broadcast, multicast or the config MAC after the virtio-net header,
+ *   compared with strncmp, so the compare ends at a shared NUL byte),
  *   per-packet completion honouring VRING_AVAIL_F_NO_INTERRUPT, and the
  *   CVQ answering only VIRTIO_NET_CTRL_MAC_ADDR_SET.
  *
@@ -192,7 +193,14 @@ export class VdpaSimNet extends VdpaSim {
     if (len < 6 + hdr) return false;
     const b = this.buffer;
     if (b[hdr]! & 1) return true; // multicast (broadcast included)
-    for (let i = 0; i < 6; i++) if (b[hdr + i] !== this.config[i]) return false;
+    // !strncmp(buffer + hdr_len, config->mac, ETH_ALEN): a string compare, so
+    // it stops at the first NUL byte the two MACs share — 52:54:00:xx:xx:xx
+    // matches any frame for 52:54:00:yy:yy:yy.
+    for (let i = 0; i < 6; i++) {
+      const c = b[hdr + i]!;
+      if (c !== this.config[i]) return false;
+      if (c === 0) return true;
+    }
     return true;
   }
 

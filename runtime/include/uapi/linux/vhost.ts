@@ -190,6 +190,7 @@ export const VHOST_SET_VRING_BASE = IOW("VHOST_SET_VRING_BASE", VHOST_VIRTIO, 0x
     READY_EBUSY,
     `EINVAL: num > 0xFFFF (split ring) (vhost_vring_ioctl; ${R} §4.3)`,
     `EINVAL: mainline — DRIVER_OK set and not suspended (${R} §4.2 KNOW gate)`,
+    `EINVAL: seed — the device's set_vq_state failed; mainline returns the device's own error (${R} §4.2)`,
   ],
 });
 export const VHOST_GET_VRING_BASE = IOWR("VHOST_GET_VRING_BASE", VHOST_VIRTIO, 0x12, 8, {
@@ -383,7 +384,9 @@ export const VHOST_VDPA_SET_CONFIG_CALL = IOW("VHOST_VDPA_SET_CONFIG_CALL", VHOS
   fd: FD,
   source: SRC,
   doc: "Post-seed: eventfd for config-change interrupts (vdpa_sim never raises one).",
-  errors: [`EBADF / EINVAL: fd not an eventfd (${R} §4.3)`],
+  errors: [
+    `EBADF / EINVAL: fd not open / not an eventfd; the eventfd bound before is dropped either way (vhost_vdpa_set_config_call swaps first; ${R} §4.3)`,
+  ],
 });
 export const VHOST_VDPA_GET_IOVA_RANGE = IOR("VHOST_VDPA_GET_IOVA_RANGE", VHOST_VIRTIO, 0x78, 16, {
   kind: "struct",
