@@ -139,9 +139,13 @@ export function helpText(topic?: string): string {
   const c = uapi.constants.get(topic);
   if (c !== undefined) {
     const g = uapi.constGroupOf.get(topic);
+    // A constant that is also a documented register/attribute shows that doc too.
+    const r = uapi.registers.get(topic);
+    const see = r?.source && r.source !== g?.source ? [`see: ${r.source}`] : [];
+    const more = r ? [r.doc, ...see].map((l) => `\n  ${l}`) : [];
     return `${topic} = ${c} (${hx(c)})${g ? ` — ${g.group}${g.doc ? `: ${g.doc}` : ""}` : ""}${
       g?.source ? `\n  defined in: ${g.source}` : ""
-    }`;
+    }${more.join("")}`;
   }
   if (ERRNO[topic] !== undefined) {
     return `${topic} = ${ERRNO[topic]} — ${

@@ -224,7 +224,8 @@ registerShow({
   topic: "costs",
   doc:
     "arm64: timer work counted per phase (guest entry/exit, load/put, WFI, host timer IRQ): sysreg accesses, " +
-    "hyp calls, distributor MMIO, totals and per event — compare `timer-save legacy` with `lazy`, VHE with non-VHE",
+    "hyp calls, distributor MMIO, totals and per event (`show costs vm1.cpu0`: one vCPU); `show costs_by_mode` " +
+    "compares the four host kinds on one workload",
   render: (vmm, args) => {
     if (vmm.kernel.arch !== "arm64") return [{ text: "no arm64 host" }];
     const hw = armHw(vmm.kernel);

@@ -21,3 +21,4 @@ import "./guest_cpu.ts";
 import "../../../vmm/arm64_timer.ts";
 import "../../../vmm/arm_timer_views.ts";
 import "../../../vmm/arm_timer_selftest.ts";
+import "../../../vmm/arm_timer_compare.ts";

@@ -27,6 +27,7 @@ import {
   ARCH_TIMER_CTRL_ENABLE,
   ARCH_TIMER_CTRL_IT_MASK,
   ARCH_TIMER_CTRL_IT_STAT,
+  CNTHCTL_EL1_SHIFT_VHE,
   CNTHCTL_EL1PCEN,
   CNTHCTL_EL1PCTEN,
 } from "../include/asm/sysreg.ts";
@@ -222,10 +223,7 @@ export class ArmHw {
     this.vhe = !(p["vhe"] === "off" || p["vhe"] === false);
     this.legacy = p["timer-save"] === "legacy";
     this.cpus = Array.from({ length: Math.max(1, n) }, (_, i) => new PCpu(this, i));
-    if (this.vhe) {
-      // kvm_timer_init_vhe(): with E2H = 1 the EL1PCEN/EL1PCTEN bits sit at 11/10, set once at boot.
-      for (const c of this.cpus) c.cnthctl = (CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN) << 10n;
-    }
+    if (this.vhe) { for (const c of this.cpus) c.cnthctl = vheBootCnthctl(c.cnthctl); }
   }
 
   /** The physical counter now: ⌊ns · freq / 10⁹⌋. */
@@ -278,6 +276,25 @@ export class ArmHw {
       this.charge = c;
     }
   }
+}
+
+/**
+ * kvm_timer_init_vhe() of the kernels whose ptimer is emulated (v4.11–v5.0,
+ * the scheme simulated here): with E2H = 1 the EL1 bits sit 10 higher; set
+ * once at boot, since with TGE = 1 they do not affect the host. It sets
+ * EL1PCTEN (the guest reads the physical counter directly) and clears
+ * EL1PCEN ("Disallow physical timer access for the guest"), so guest
+ * CNTP_* accesses trap to the emulation. (v5.x set both bits because its
+ * VHE ptimer was direct — kvm-nested-timer.md C.2 — which is not simulated.)
+ *
+ * @example
+ * ```ts
+ * console.log(vheBootCnthctl(3n)); // 1027n
+ * ```
+ */
+export function vheBootCnthctl(val: bigint): bigint {
+  const shift = CNTHCTL_EL1_SHIFT_VHE;
+  return (val & ~(CNTHCTL_EL1PCEN << shift)) | (CNTHCTL_EL1PCTEN << shift);
 }
 
 /**

@@ -101,7 +101,32 @@ const DOCS: Record<string, string> = {
   CNTVOFF_EL2:
     "Virtual offset (EL2): KVM writes the VM's offset on vcpu_load and 0 on vcpu_put (seed 004).",
   CNTHCTL_EL2:
-    "Hyp timer control: EL1PCTEN (bit 0) / EL1PCEN (bit 1) with E2H=0; bits 10/11 with E2H=1.",
+    "Hyp timer control: EL1PCTEN (bit 0) / EL1PCEN (bit 1) with E2H=0; bits 10/11 with E2H=1. " +
+    "Non-VHE: every guest entry clears EL1PCEN and sets EL1PCTEN, every exit sets both " +
+    "(__timer_enable/disable_traps). VHE: configured once at boot by kvm_timer_init_vhe " +
+    "(EL1PCTEN set, EL1PCEN clear: the emulated ptimer traps).",
+};
+
+const BIT_DOCS: Record<string, [string, string]> = {
+  ARCH_TIMER_CTRL_ENABLE: ["CNTx_CTL bit 0: the timer is enabled.", TSRC],
+  ARCH_TIMER_CTRL_IT_MASK: [
+    "CNTx_CTL bit 1 (IMASK): masks the output line; ISTATUS still follows CVAL ≤ now.",
+    TSRC,
+  ],
+  ARCH_TIMER_CTRL_IT_STAT: [
+    "CNTx_CTL bit 2 (ISTATUS, read-only): CVAL ≤ now. KVM strips it on write and sets it on read " +
+    "whenever CVAL ≤ now, even with ENABLE 0 (read_timer_ctl).",
+    TSRC,
+  ],
+  CNTHCTL_EL1PCTEN: [
+    "CNTHCTL_EL2 bit 0 (bit 10 with E2H = 1): EL1 may read the physical counter without trapping.",
+    "arch/arm64/kvm/hyp/timer-sr.c",
+  ],
+  CNTHCTL_EL1PCEN: [
+    "CNTHCTL_EL2 bit 1 (bit 11 with E2H = 1): EL1 may access the physical timer without trapping; " +
+    "KVM clears it for guests so CNTP_* accesses reach the emulation.",
+    "arch/arm64/kvm/hyp/timer-sr.c",
+  ],
 };
 
 registerUapi({
@@ -125,13 +150,16 @@ registerUapi({
       values: { CNTHCTL_EL1PCTEN, CNTHCTL_EL1PCEN, CNTHCTL_EVNTEN },
     },
   ],
-  registers: Object.entries(REGS).map(([name, id]) => ({
-    name,
-    id,
-    doc: DOCS[name]!,
-    source: name === "CNTVOFF_EL2" || name === "CNTHCTL_EL2"
-      ? "arch/arm64/kvm/hyp/timer-sr.c"
-      : SRC,
-    ...(name === "CNTVOFF_EL2" || name === "CNTHCTL_EL2" ? { seed: "004" } : {}),
-  })),
+  registers: [
+    ...Object.entries(REGS).map(([name, id]) => ({
+      name,
+      id,
+      doc: DOCS[name]!,
+      source: name === "CNTVOFF_EL2" || name === "CNTHCTL_EL2"
+        ? "arch/arm64/kvm/hyp/timer-sr.c"
+        : SRC,
+      ...(name === "CNTVOFF_EL2" || name === "CNTHCTL_EL2" ? { seed: "004" } : {}),
+    })),
+    ...Object.entries(BIT_DOCS).map(([name, [doc, source]]) => ({ name, doc, source })),
+  ],
 });

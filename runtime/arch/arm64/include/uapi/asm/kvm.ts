@@ -153,6 +153,62 @@ export const KVM_ARM_SET_COUNTER_OFFSET = IOW("KVM_ARM_SET_COUNTER_OFFSET", KVMI
 });
 
 const ARCH_TIMER_DOC = "kvm-nested-timer.md C.4";
+const ATTR_SRC =
+  "Documentation/virt/kvm/devices/vcpu.rst; arch/arm64/kvm/arch_timer.c kvm_arm_timer_set_attr";
+const ATTR_RULES =
+  "SET (addr → int): no in-kernel irqchip → EINVAL, unreadable addr → EFAULT, not a PPI (16 ≤ intid < 32) → " +
+  "EINVAL, PPIs frozen by the VM's first KVM_RUN → EBUSY (seed profile: once this vCPU's timer is enabled). " +
+  "The PPI applies VM-wide; duplicates fail the first KVM_RUN with EINVAL.";
+
+/** Per-name help for the timer attributes, the attribute group and the counter-offset capability. */
+const TIMER_ATTR_DOCS = [
+  {
+    name: "KVM_ARM_VCPU_TIMER_CTRL",
+    doc: "vCPU attribute group 1 (KVM_SET/GET/HAS_DEVICE_ATTR on the vcpu fd): the timers' PPIs. " +
+      "Attributes IRQ_VTIMER 0, IRQ_PTIMER 1, IRQ_HVTIMER 2, IRQ_HPTIMER 3 (mainline); unknown → ENXIO. " +
+      ATTR_RULES,
+    source: ATTR_SRC,
+  },
+  ...([
+    ["VTIMER", "the EL1 virtual timer's PPI, default 27", "mainline and seed"],
+    ["PTIMER", "the EL1 physical timer's PPI, default 30", "mainline and seed"],
+    [
+      "HVTIMER",
+      "the EL2 virtual timer's PPI (nested virt), default 28",
+      "mainline only; seed → ENXIO",
+    ],
+    [
+      "HPTIMER",
+      "the EL2 physical timer's PPI (nested virt), default 26",
+      "mainline only; seed → ENXIO",
+    ],
+  ] as const).map(([n, what, where]) => ({
+    name: `KVM_ARM_VCPU_TIMER_IRQ_${n}`,
+    doc:
+      `Attribute of KVM_ARM_VCPU_TIMER_CTRL: ${what} (${where}). GET returns it, HAS answers 0. ` +
+      ATTR_RULES,
+    source: ATTR_SRC,
+  })),
+  {
+    name: "KVM_CAP_COUNTER_OFFSET",
+    doc:
+      "arm64: KVM_ARM_SET_COUNTER_OFFSET is available (one VM-wide offset for the virtual and physical " +
+      "counters; afterwards ONE_REG TIMER_CNT/PTIMER_CNT writes are ignored).",
+    source: "Documentation/virt/kvm/api.rst §4.138; kvm-nested-timer.md C.5",
+  },
+  {
+    name: "KVM_ARM_DEV_EL1_VTIMER",
+    doc:
+      "kvm_run.s.regs.device_irq_level bit 0: the vtimer's output level (userspace irqchip only).",
+    source: "arch/arm64/kvm/arch_timer.c kvm_timer_update_run",
+  },
+  {
+    name: "KVM_ARM_DEV_EL1_PTIMER",
+    doc:
+      "kvm_run.s.regs.device_irq_level bit 1: the ptimer's output level (userspace irqchip only).",
+    source: "arch/arm64/kvm/arch_timer.c kvm_timer_update_run",
+  },
+];
 registerUapi({
   ioctls: [KVM_ARM_SET_COUNTER_OFFSET],
   structs: [kvm_arm_counter_offset],
@@ -252,5 +308,6 @@ registerUapi({
         "CNTPCT_EL0 as the guest sees it. SET sets the physical offset (poffset = counter − value); " +
         "ignored after KVM_ARM_SET_COUNTER_OFFSET.",
     },
+    ...TIMER_ATTR_DOCS,
   ],
 });
