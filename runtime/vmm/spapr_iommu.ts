@@ -184,6 +184,13 @@ function instantiateWindow(vmm: Vmm, d: DeclInput): void {
   if (!guest) throw new VmmError("which guest? add `guest NAME`", { prop: "guest" });
   const liobn = n(d.props.get("liobn")?.[0]);
   if (liobn === undefined) throw new VmmError("a window needs a liobn", { prop: "liobn" });
+  if (liobn < 0n || liobn > 0xffff_ffffn) {
+    // SpaprTceTable.liobn is a uint32_t (so is the seed's kvm_vfio_spapr_tce_liobn.liobn).
+    throw new VmmError(`liobn 0x${BigInt.asUintN(64, liobn).toString(16)} does not fit 32 bits`, {
+      prop: "liobn",
+      help: "QEMU's LIOBNs are 32-bit: 0x80000000 | phb_index << 8 | window_num for PCI",
+    });
+  }
   const busOffset = n(d.props.get("offset")?.[0], 0n)!;
   const size = n(d.props.get("size")?.[0]);
   if (size === undefined || size <= 0n) {
@@ -243,17 +250,24 @@ function instantiateWindow(vmm: Vmm, d: DeclInput): void {
   }
   // The IOMMU region appears in the PCI address space: VFIO creates the host window.
   if (c && c.type === VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU) {
-    const covered = c.hostWins.find((w) => busOffset >= w.start && busOffset + size - 1n <= w.end);
-    if (!covered) {
-      vfioSpaprCreateWindow(
-        vmm,
-        c,
-        busOffset,
-        size,
-        pageShift,
-        levels === undefined ? undefined : Number(levels),
+    // vfio_spapr_container_add_section_window: "For now intersections are not allowed".
+    const end = busOffset + size - 1n;
+    const hit = c.hostWins.find((w) => w.start <= end && busOffset <= w.end);
+    if (hit) {
+      throw new VmmError(
+        `region [0x${busOffset.toString(16)},0x${end.toString(16)}] overlaps with existing ` +
+          `host DMA window [0x${hit.start.toString(16)},0x${hit.end.toString(16)}]`,
+        { prop: "offset" },
       );
     }
+    vfioSpaprCreateWindow(
+      vmm,
+      c,
+      busOffset,
+      size,
+      pageShift,
+      levels === undefined ? undefined : Number(levels),
+    );
   } else if (c && c.type === VFIO_EXT.VFIO_SPAPR_TCE_IOMMU) {
     if (!c.hostWins.some((w) => busOffset >= w.start && busOffset + size - 1n <= w.end)) {
       throw new VmmError(

@@ -3,6 +3,7 @@ import { boot, withGroup } from "../drivers/vfio/test_helpers.ts";
 import { builtins } from "./registry.ts";
 import { VmmError } from "./registry.ts";
 import { KVM_EXIT } from "../include/uapi/linux/kvm.ts";
+import { iommuState } from "../drivers/iommu/iommu.ts";
 
 const S = "spapr-tce-vfio-sva.md";
 
@@ -218,4 +219,60 @@ Deno.test(`H_TOO_HARD never reaches the guest: the exit is KVM_EXIT_PAPR_HCALL (
   assert.notEqual(r.ret, 9999n);
   assert.ok(t.k.trace.drain().some((l) => l.includes("KVM_EXIT_PAPR_HCALL")));
   assert.equal(KVM_EXIT.KVM_EXIT_PAPR_HCALL, 19n);
+});
+
+Deno.test(`a window overlapping an existing host DMA window → QEMU refuses it ("intersections are not allowed"); no second table is linked (${S} §4.2; qemu hw/vfio/spapr.c vfio_spapr_container_add_section_window)`, () => {
+  for (const profile of ["seed", "mainline"] as const) {
+    const t = withGroup(profile);
+    t.decl("window", "dma32", { group: 12n, liobn: 0x8000_0000n, size: 1n << 30n });
+    assert.throws(
+      () =>
+        t.decl("window", "alias", {
+          group: 12n,
+          liobn: 0x8000_0002n,
+          offset: 0x1000_0000n,
+          size: 1n << 28n,
+          page: 1n << 24n,
+        }),
+      (e: unknown) =>
+        e instanceof VmmError &&
+        /region \[0x10000000,0x1fffffff\] overlaps with existing host DMA window \[0x0,0x3fffffff\]/
+          .test(e.message),
+    );
+    // The failing declaration created no second host window and declared nothing.
+    const tg = iommuState(t.k).devices.get("0001:01:00.0")!.group.tableGroup!;
+    assert.equal(tg.tables.filter((x) => x).length, 1);
+    assert.ok(t.vmm.objects.get("dma32"));
+    assert.equal(t.vmm.objects.get("alias"), undefined);
+  }
+});
+
+Deno.test(`a window's liobn must fit 32 bits: QEMU's SpaprTceTable.liobn and the seed struct's liobn are u32 (${S} §1.5 "high 32 bits set", §2.4)`, () => {
+  const t = withGroup("seed");
+  assert.throws(
+    () => t.decl("window", "w", { group: 12n, liobn: 1n << 32n, size: 1n << 30n }),
+    (e: unknown) => e instanceof VmmError && /does not fit 32 bits/.test(e.message),
+  );
+  assert.throws(
+    () => t.decl("window", "w", { group: 12n, liobn: -1n, size: 1n << 30n }),
+    (e: unknown) =>
+      e instanceof VmmError && /0xffffffffffffffff does not fit 32 bits/.test(e.message),
+  );
+  // 0xffffffff itself is a valid LIOBN.
+  t.decl("window", "w", { group: 12n, liobn: 0xffff_ffffn, size: 1n << 30n });
+});
+
+Deno.test(`device DMA: a bus address is a u64 — dma_read at -1 is 0xffffffffffffffff, an IOMMU fault "in no DMA window", counted on the group (${S} §1.3; drivers/iommu/dma.ts)`, () => {
+  const t = withGroup("mainline");
+  t.decl("window", "dma32", { group: 12n, liobn: 0x8000_0000n, size: 1n << 30n });
+  const ctx = { vmm: t.vmm, kernel: t.k, print: () => {} };
+  assert.throws(
+    () => builtins.get("dma_read")!.call(ctx, ["0001:01:00.0", -1n, 1n], new Map()),
+    /IOMMU fault: 0001:01:00\.0 DMA read at 0xffffffffffffffff: address is in no DMA window/,
+  );
+  assert.throws(
+    () => builtins.get("dma_write")!.call(ctx, ["group12", -4096n, new Uint8Array([1])], new Map()),
+    /DMA write at 0xfffffffffffff000: address is in no DMA window/,
+  );
+  assert.equal(iommuState(t.k).devices.get("0001:01:00.0")!.group.faults, 2);
 });

@@ -269,6 +269,9 @@ registerShow({
       return [{ text: "usage: show tce WINDOW FROM..TO" }];
     }
     const t = w.impl as VmmTceTable;
+    if (Array.isArray(args[1]) && args[1].length === 0) {
+      return [{ text: "empty range: write FROM..TO with FROM < TO (window indexes)" }];
+    }
     const [from, to] = rangeOf(args);
     const kvm = vmm.proc.fds.get(t.guest.vmfd)?.private_data;
     const stt = kvm
@@ -356,7 +359,8 @@ registerBuiltin({
       throw new Error("dma_write(dev, iova, bytes)");
     }
     try {
-      deviceDmaWrite(ctx.kernel, bdf, iova, data);
+      // A bus address is a u64: -1 is 0xffffffffffffffff (in no window), as for ioctl arguments.
+      deviceDmaWrite(ctx.kernel, bdf, BigInt.asUintN(64, iova), data);
     } catch (e) {
       dmaErr(e);
     }
@@ -378,7 +382,7 @@ registerBuiltin({
     }
     if (len < 0n || len > 1n << 24n) throw new Error("dma_read: len must be 0..16M");
     try {
-      return deviceDmaRead(ctx.kernel, bdf, iova, Number(len));
+      return deviceDmaRead(ctx.kernel, bdf, BigInt.asUintN(64, iova), Number(len));
     } catch (e) {
       return dmaErr(e);
     }

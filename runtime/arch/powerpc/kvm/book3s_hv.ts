@@ -28,6 +28,9 @@ interface InKernel {
   handler: HcallHandler;
   /** Enabled by default (default_hcall_list), else needs KVM_CAP_PPC_ENABLE_HCALL. */
   defaultOn: boolean;
+  /** r3 as a BigInt and the name for exit counters (computed once, on first use: the hot path). */
+  nrB: bigint;
+  name: string;
 }
 
 const IN_KERNEL = new Map<number, InKernel>();
@@ -41,7 +44,7 @@ const IN_KERNEL = new Map<number, InKernel>();
  * ```
  */
 export function kvmppcRegisterHcall(nr: number, handler: HcallHandler, defaultOn: boolean): void {
-  IN_KERNEL.set(nr, { handler, defaultOn });
+  IN_KERNEL.set(nr, { handler, defaultOn, nrB: BigInt(nr), name: "" });
 }
 
 /** Where a hypercall was answered. */
@@ -89,10 +92,10 @@ function hname(nr: number): string {
 export function kvmppcGuestHcall(vcpu: KvmVcpu, nr: number, args: bigint[]): HcallOutcome {
   const k = vcpu.kvm.kernel;
   const gpr = vcpu.gpr;
-  gpr[3] = BigInt(nr);
-  for (let i = 0; i < args.length; i++) gpr[4 + i] = args[i]!;
-  const name = hname(nr);
   const ik = IN_KERNEL.get(nr);
+  gpr[3] = ik ? ik.nrB : BigInt(nr);
+  for (let i = 0; i < args.length; i++) gpr[4 + i] = args[i]!;
+  const name = ik ? (ik.name || (ik.name = hname(nr))) : hname(nr);
   if (ik && hcallEnabled(vcpu.kvm, nr)) {
     const rets: bigint[] = [];
     const ret = ik.handler(vcpu, args, rets);

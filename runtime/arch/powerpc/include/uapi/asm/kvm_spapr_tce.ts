@@ -16,7 +16,7 @@
  */
 import { defineStruct } from "../../../../../kernel/layout.ts";
 import { type ConstGroup, flagsOf, IOW } from "../../../../../kernel/uapi.ts";
-import { registerUapi } from "../../../../../kernel/uapi_registry.ts";
+import { type RegisterDoc, registerUapi } from "../../../../../kernel/uapi_registry.ts";
 import { defineHcall } from "../../asm/hvcall.ts";
 
 const REF = "spapr-tce-vfio-sva.md";
@@ -215,8 +215,51 @@ export const SPAPR_TCE_CONSTANTS: ConstGroup[] = [
   },
 ];
 
+/** `help` for the KVM-VFIO attributes: argument, profile and errno rules (§2.3, §2.4). */
+export const KVM_DEV_VFIO_ATTR_DOCS: RegisterDoc[] = [
+  {
+    name: "KVM_DEV_VFIO_FILE_ADD",
+    doc: [
+      "KVM_SET_DEVICE_ATTR(group 1, attr 1) on the KVM-VFIO device: addr → int32 fd of a VFIO group (mainline: or device cdev) file.",
+      `  EFAULT addr unreadable; EBADF fd not open; EINVAL not a VFIO file (kernel seed: also a group without a container/IOMMU — vfio_group_get_external_user); EEXIST already added (${REF} §2.3)`,
+    ].join("\n"),
+    source: "virt/kvm/vfio.c kvm_vfio_file_add",
+  },
+  {
+    name: "KVM_DEV_VFIO_FILE_DEL",
+    doc: [
+      "KVM_SET_DEVICE_ATTR(group 1, attr 2): addr → int32 fd; unlinks the group's hardware TCE tables from every LIOBN.",
+      `  EFAULT; EBADF; ENOENT the file was not added (${REF} §2.3)`,
+    ].join("\n"),
+    source: "virt/kvm/vfio.c kvm_vfio_file_del",
+  },
+  {
+    name: "KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE_LIOBN",
+    doc: [
+      "kernel seed: attr 3, addr → struct kvm_vfio_spapr_tce_liobn {argsz, fd, liobn, pad[4], start_addr} (24 bytes): link the KVM table of liobn to the group's hardware table whose window starts at start_addr; called once per window per group (32- and 64-bit).",
+      `  EFAULT copy fails; EINVAL argsz < 24; EBADF fd not open; EINVAL not a group with an IOMMU; ENOENT group not added; EINVAL no KVM table for liobn or no hardware window at start_addr (${REF} §2.4)`,
+      `  seed: ${SEED}`,
+    ].join("\n"),
+    source: "virt/kvm/vfio.c (seed 000 patch 9/9)",
+  },
+  {
+    name: "KVM_DEV_VFIO_GROUP_SET_SPAPR_TCE",
+    doc: [
+      "kernel mainline: attr 3, addr → struct kvm_vfio_spapr_tce {groupfd, tablefd} (8 bytes): link the table fd from KVM_CREATE_SPAPR_TCE(_64) to the group's hardware table of matching geometry (same bus offset, HW page ≤ guest page, HW size ≥ guest size); a second link of the same table bumps a refcount.",
+      `  EFAULT; EBADF groupfd or tablefd not open; ENOENT group not added; EIO not a group file (a device cdev); EINVAL tablefd not a TCE table of this VM, or no hardware window matches; ENOTTY link being destroyed (${REF} §2.3)`,
+    ].join("\n"),
+    source: "virt/kvm/vfio.c kvm_vfio_file_set_spapr_tce; arch/powerpc/kvm/book3s_64_vio.c",
+  },
+];
+
+// The GROUP names are aliases of the FILE attributes (§2.3).
+for (const [alias, of] of [["KVM_DEV_VFIO_GROUP_ADD", 0], ["KVM_DEV_VFIO_GROUP_DEL", 1]] as const) {
+  KVM_DEV_VFIO_ATTR_DOCS.push({ ...KVM_DEV_VFIO_ATTR_DOCS[of]!, name: alias });
+}
+
 registerUapi({
   ioctls: [KVM_CREATE_SPAPR_TCE, KVM_CREATE_SPAPR_TCE_64],
   constants: SPAPR_TCE_CONSTANTS,
   structs: [kvm_vfio_spapr_tce, kvm_vfio_spapr_tce_liobn],
+  registers: KVM_DEV_VFIO_ATTR_DOCS,
 });
