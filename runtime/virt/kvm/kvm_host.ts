@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { ENOTTY } from "../../include/uapi/asm-generic/errno.ts";
 import type { File } from "../../kernel/file.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 import type { Process } from "../../kernel/process.ts";
@@ -169,6 +170,11 @@ export interface KvmArchExt {
   maxVcpuId: number;
   /** KVM_GET_VCPU_MMAP_SIZE in pages. */
   vcpuMmapPages: number;
+  /**
+   * What kvm_arch_vm_ioctl answers for an ioctl it does not know: ENOTTY on
+   * x86 and Book3S HV (kvm_arch_vm_ioctl_hv), EINVAL on arm64 (arm.c).
+   */
+  vmIoctlDefault: number;
 }
 
 const ARCH = new Map<Arch, KvmArchExt>();
@@ -197,6 +203,7 @@ export function kvmArch(arch: Arch): KvmArchExt {
       maxVcpus: 1024,
       maxVcpuId: 1024,
       vcpuMmapPages: 2,
+      vmIoctlDefault: ENOTTY,
     };
     ARCH.set(arch, a);
   }

@@ -236,8 +236,10 @@ const vmFops: FileOperations = {
       return r;
     }
     if (cmd === ioctlNumber(KVM_CREATE_DEVICE, a)) return createDevice(kvm, arg);
-    for (const [d, h] of kvmArch(a).vmIoctls) if (cmd === ioctlNumber(d, a)) return h(kvm, arg);
-    throw new Errno(ENOTTY);
+    const ext = kvmArch(a);
+    for (const [d, h] of ext.vmIoctls) if (cmd === ioctlNumber(d, a)) return h(kvm, arg);
+    // kvm_vm_ioctl default → kvm_arch_vm_ioctl's own default.
+    throw new Errno(ext.vmIoctlDefault);
   },
 };
 
@@ -429,7 +431,9 @@ const vcpuFops: FileOperations = {
       return g[attrOp](vcpu, attr);
     }
     for (const [d, h] of ext.vcpuIoctls) if (cmd === ioctlNumber(d, a)) return h(vcpu, arg);
-    throw new Errno(ENOTTY);
+    // kvm_vcpu_ioctl: a non-KVMIO type is EINVAL up front, and every
+    // kvm_arch_vcpu_ioctl (powerpc.c, arm.c, x86.c) ends in `default: r = -EINVAL`.
+    throw new Errno(EINVAL);
   },
   mmap(file, vma, pgoff) {
     const vcpu = file.private_data as KvmVcpu;

@@ -239,9 +239,20 @@ Deno.test(`KVM_RUN on ppc stays in the guest (thread blocked) until an exit need
   assert.equal(vmm.ioctl(cpu, KVM_RUN, 0n).ret, SYSCALL_UNFINISHED);
 });
 
-Deno.test(`unknown ioctl on a VM fd → ENOTTY (kvm_main.c kvm_vm_ioctl default)`, () => {
-  const { k, vmm, vm } = vmWithRam();
-  assert.equal(k.ioctl(vmm.proc, vm, 0x1234, 0n), -ENOTTY);
+Deno.test(`unknown ioctl on a VM fd: kvm_arch_vm_ioctl's default — ENOTTY on Book3S HV, EINVAL on arm64 (book3s_hv.c kvm_arch_vm_ioctl_hv; arm64 arm.c kvm_arch_vm_ioctl)`, () => {
+  const ppc = vmWithRam("ppc64le");
+  assert.equal(ppc.k.ioctl(ppc.vmm.proc, ppc.vm, 0x1234, 0n), -ENOTTY);
+  const arm = vmWithRam("arm64");
+  assert.equal(arm.k.ioctl(arm.vmm.proc, arm.vm, 0x1234, 0n), -EINVAL);
+});
+
+Deno.test(`unknown ioctl on a vCPU fd → EINVAL on every arch (kvm_main.c kvm_vcpu_ioctl _IOC_TYPE check; kvm_arch_vcpu_ioctl default in powerpc.c and arm.c)`, () => {
+  for (const arch of ["ppc64le", "arm64"] as const) {
+    const { k, vmm, vm } = vmWithRam(arch);
+    const cpu = vmm.ioctl(vm, KVM_CREATE_VCPU, 0n).ret;
+    assert.equal(k.ioctl(vmm.proc, cpu, 0x1234, 0n), -EINVAL, `${arch}: not KVMIO`);
+    assert.equal(k.ioctl(vmm.proc, cpu, 0xaeff, 0n), -EINVAL, `${arch}: KVMIO, unknown nr`);
+  }
 });
 
 Deno.test(`KVM_CAP_NR_VCPUS follows the host's online CPUs (${SRC}.3; arm.c/powerpc.c kvm_vm_ioctl_check_extension)`, () => {

@@ -42,6 +42,8 @@ const ext = kvmArch("arm64");
 ext.maxVcpus = 512;
 ext.maxVcpuId = 512;
 ext.vcpuMmapPages = 2;
+// arch/arm64/kvm/arm.c kvm_arch_vm_ioctl: `default: return -EINVAL;`
+ext.vmIoctlDefault = EINVAL;
 ext.initVm = (kvm) => {
   // arm.c kvm_arch_init_vm → kvm_init_ipa_range: type bits 7:0 = IPA bits.
   if (kvm.type & ~0xff) throw new Errno(EINVAL, "unknown type bits");
