@@ -9,7 +9,8 @@
  * import { EventfdCtx } from "./eventfd.ts";
  * const ctx = new EventfdCtx(0n);
  * ctx.signal(1n);
- * console.log(ctx.count); // 1n
+ * ctx.signal1();
+ * console.log(ctx.count); // 2n
  * ```
  * @module
  */
@@ -58,6 +59,21 @@ export class EventfdCtx {
     if (this.#big === undefined && n < 0x10_0000_0000n && this.#n < 0x1f_0000_0000_0000) {
       this.#n += Number(n);
     } else this.count = this.count + n;
+    this.#wake();
+  }
+
+  /**
+   * eventfd_signal(ctx) as newer kernels spell it: add 1. The per-packet
+   * path (vring call, guest kick) takes this one: no BigInt compare or
+   * conversion per signal.
+   */
+  signal1(): void {
+    if (this.#big === undefined && this.#n < 0x1f_0000_0000_0000) this.#n++;
+    else this.count = this.count + 1n;
+    this.#wake();
+  }
+
+  #wake(): void {
     this.signals++;
     const ws = this.waiters;
     if (ws.size === 0) return;

@@ -50,6 +50,12 @@ export class MM {
   readonly phys: PhysMem;
   readonly pageSize: number;
   vmas: Vma[] = [];
+  /**
+   * Bumped whenever a translation may go away (munmap, MAP_FIXED over a
+   * range), the way an MMU notifier fires: caches of VA → physical frame kept
+   * outside the mm (DMA engines, the guest's stage-2 view) drop on a change.
+   */
+  generation = 0;
   #pt = new Map<number, number>();
   #pins = new Map<number, number>();
   #base = TOP;
@@ -109,6 +115,7 @@ export class MM {
     this.vmas = keep.sort((a, b) => a.start - b.start);
     this.#last = undefined;
     this.#tlbKey = NaN;
+    this.generation++;
   }
 
   /** The VMA containing `addr`, if any. */
@@ -136,7 +143,7 @@ export class MM {
    */
   translate(addr: number, write: boolean, populate = write): number {
     const ps = this.pageSize;
-    const off = addr % ps;
+    const off = addr - Math.floor(addr / ps) * ps; // not %: a double % is a libm call
     const key = (addr - off - PT_BASE) / ps;
     if (key === this.#tlbKey && (this.#tlbWrite || !write)) return this.#tlbPa + off;
     const v = this.findVma(addr);
@@ -170,7 +177,7 @@ export class MM {
     let done = 0;
     while (done < len) {
       const a = addr + done;
-      const n = Math.min(len - done, ps - (a % ps));
+      const n = Math.min(len - done, ps - (a - Math.floor(a / ps) * ps));
       const pa = this.translate(a, false);
       if (pa >= 0) this.phys.readInto(pa, dst, dstOff + done, n);
       else dst.fill(0, dstOff + done, dstOff + done + n);
@@ -189,7 +196,7 @@ export class MM {
     let done = 0;
     while (done < len) {
       const a = addr + done;
-      const n = Math.min(len - done, ps - (a % ps));
+      const n = Math.min(len - done, ps - (a - Math.floor(a / ps) * ps));
       this.phys.writeFrom(this.translate(a, true), src, srcOff + done, n);
       done += n;
     }

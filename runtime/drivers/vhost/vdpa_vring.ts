@@ -131,7 +131,7 @@ export function vhostVdpaVringIoctl(v: VhostVdpa, k: Kernel, cmd: number, arg: b
     }
     case nr(k, V.VHOST_SET_VRING_CALL): {
       const ctx = vq.callCtx;
-      ops.set_vq_cb(idx, { callback: ctx ? () => ctx.signal(1n) : undefined });
+      ops.set_vq_cb(idx, { callback: ctx ? () => ctx.signal1() : undefined });
       break;
     }
     case nr(k, V.VHOST_SET_VRING_NUM):

@@ -32,6 +32,15 @@ import {
 export interface DmaAccess {
   read(iova: number, dst: Uint8Array, off: number, len: number): void;
   write(iova: number, src: Uint8Array, off: number, len: number): void;
+  /**
+   * Optional fast path: translate [iova, iova + len) and return the host
+   * bytes holding all of it (offset in `directOff`) for an in-place access,
+   * or undefined to make the walker use read/write (which report errors).
+   * Must not throw.
+   */
+  direct?(iova: number, len: number, write: boolean): Uint8Array | undefined;
+  /** Offset set by the last successful `direct`. */
+  directOff?: number;
 }
 
 /** A ring or translation error, with the kernel's errno and vringh_bad() text. */
@@ -95,9 +104,12 @@ export class Vringh {
   head = 0;
   #b = new Uint8Array(16);
   #dv = new DataView(this.#b.buffer);
+  /** Whether `mem` offers `direct` (checked once, not per access). */
+  #direct: boolean;
 
   constructor(mem: DmaAccess, num: number, desc: number, avail: number, used: number) {
     this.mem = mem;
+    this.#direct = typeof mem.direct === "function";
     this.num = num;
     this.desc = desc;
     this.avail = avail;
@@ -107,6 +119,13 @@ export class Vringh {
   // `what` names the field for the error text; it is only formatted on a failure
   // (`slot` ≥ 0 adds the ring index), so the hot path builds no strings.
   #getu16(iova: number, what: string, slot = -1): number {
+    if (this.#direct) {
+      const f = this.mem.direct!(iova, 2, false);
+      if (f !== undefined) {
+        const o = this.mem.directOff!;
+        return f[o]! | (f[o + 1]! << 8);
+      }
+    }
     try {
       this.mem.read(iova, this.#b, 0, 2);
     } catch (e) {
@@ -116,6 +135,15 @@ export class Vringh {
   }
 
   #putu16(iova: number, v: number, what: string): void {
+    if (this.#direct) {
+      const f = this.mem.direct!(iova, 2, true);
+      if (f !== undefined) {
+        const o = this.mem.directOff!;
+        f[o] = v & 0xff;
+        f[o + 1] = (v >> 8) & 0xff;
+        return;
+      }
+    }
     this.#b[0] = v & 0xff;
     this.#b[1] = (v >> 8) & 0xff;
     try {
@@ -153,19 +181,25 @@ export class Vringh {
     riov?.reset();
     wiov?.reset();
     let descs = this.desc, descMax = this.num, upNext = -1, count = 0, i = head;
-    const dv = this.#dv;
+    const mem = this.mem, fast = this.#direct;
     for (;;) {
       const at = descs + i * 16;
-      try {
-        this.mem.read(at, this.#b, 0, 16);
-      } catch (e) {
-        throw wrap(e, `Failed to read descriptor ${i} at ${hx(at)}`);
+      // The descriptor in place when it sits in one frame, else copied out.
+      let f = fast ? mem.direct!(at, 16, false) : undefined, o = 0;
+      if (f !== undefined) o = mem.directOff!;
+      else {
+        try {
+          mem.read(at, this.#b, 0, 16);
+        } catch (e) {
+          throw wrap(e, `Failed to read descriptor ${i} at ${hx(at)}`);
+        }
+        f = this.#b;
       }
       // Two u32 halves: no BigInt per descriptor (addresses ≥ 2^53 lose exactness, as toNum does).
-      const addr = dv.getUint32(0, true) + dv.getUint32(4, true) * 0x1_0000_0000;
-      const len = dv.getUint32(8, true);
-      const flags = dv.getUint16(12, true);
-      const next = dv.getUint16(14, true);
+      const addr = le32(f, o) + le32(f, o + 4) * 0x1_0000_0000;
+      const len = le32(f, o + 8);
+      const flags = f[o + 12]! | (f[o + 13]! << 8);
+      const next = f[o + 14]! | (f[o + 15]! << 8);
       if (flags & VRING_DESC_F_INDIRECT) {
         if (upNext !== -1) throw new VringhError(EINVAL, `Multilevel indirect ${i}->${next}`);
         if (len % 16) throw new VringhError(EINVAL, `Strange indirect len ${len}`);
@@ -218,7 +252,15 @@ export class Vringh {
       const n = Math.min(l - iov.consumed, len - done);
       if (n > 0) {
         const at = iov.addr[iov.i]! + iov.consumed;
-        if (toIov) mem.write(at, buf, done, n);
+        const f = this.#direct ? mem.direct!(at, n, toIov) : undefined;
+        if (f !== undefined) {
+          // One set() between the two backing stores; views built with the
+          // constructor (subarray() costs several times more per call).
+          const o = mem.directOff!;
+          if (toIov) {
+            f.set(done === 0 && n === buf.length ? buf : view(buf, done, n), o);
+          } else buf.set(view(f, o, n), done);
+        } else if (toIov) mem.write(at, buf, done, n);
         else mem.read(at, buf, done, n);
         done += n;
         iov.consumed += n;
@@ -235,14 +277,21 @@ export class Vringh {
   complete(head: number, len: number): void {
     const usedIdx = (this.lastUsedIdx + this.completed) & 0xffff;
     const off = usedIdx & (this.num - 1);
-    const dv = this.#dv;
-    dv.setUint32(0, head, true);
-    dv.setUint32(4, len, true);
     const at = this.used + 4 + off * 8;
-    try {
-      this.mem.write(at, this.#b, 0, 8);
-    } catch (e) {
-      throw wrap(e, `Failed to write used entry ${off} at ${hx(at)}`);
+    const f = this.#direct ? this.mem.direct!(at, 8, true) : undefined;
+    if (f !== undefined) {
+      const o = this.mem.directOff!;
+      put32(f, o, head);
+      put32(f, o + 4, len);
+    } else {
+      const dv = this.#dv;
+      dv.setUint32(0, head, true);
+      dv.setUint32(4, len, true);
+      try {
+        this.mem.write(at, this.#b, 0, 8);
+      } catch (e) {
+        throw wrap(e, `Failed to write used entry ${off} at ${hx(at)}`);
+      }
     }
     this.#putu16(this.used + 2, (usedIdx + 1) & 0xffff, "used idx");
     this.completed++;
@@ -253,6 +302,21 @@ export class Vringh {
     const flags = this.#getu16(this.avail, "avail flags");
     return !(flags & VRING_AVAIL_F_NO_INTERRUPT);
   }
+}
+
+function le32(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+}
+
+function put32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v & 0xff;
+  b[o + 1] = (v >>> 8) & 0xff;
+  b[o + 2] = (v >>> 16) & 0xff;
+  b[o + 3] = (v >>> 24) & 0xff;
+}
+
+function view(b: Uint8Array, off: number, len: number): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset + off, len);
 }
 
 function wrap(e: unknown, what: string): VringhError {

@@ -23,7 +23,7 @@
  * ```
  * @module
  */
-import { EFAULT, EINVAL, ENOMEM, EPERM } from "../../../include/uapi/asm-generic/errno.ts";
+import { EINVAL, ENOMEM } from "../../../include/uapi/asm-generic/errno.ts";
 import { VIRTIO_CONFIG_S } from "../../../include/uapi/linux/virtio_config.ts";
 import { Errno } from "../../../kernel/errno.ts";
 import type { Kernel } from "../../../kernel/kernel.ts";
@@ -31,6 +31,7 @@ import type { Process } from "../../../kernel/process.ts";
 import type { Profile } from "../../../kernel/uapi.ts";
 import { type IotlbMap, VHOST_MAP_RW, VhostIotlb } from "../../vhost/iotlb.ts";
 import { type DmaAccess, Vringh, VringhError } from "../../vhost/vringh.ts";
+import { SimDma } from "./vdpa_sim_dma.ts";
 import {
   VDPA_RESET_F_CLEAN_MAP,
   type VdpaCallback,
@@ -45,8 +46,6 @@ export const VDPASIM_MAX_IOTLB_ENTRIES = 2048;
 const DRIVER_OK = Number(VIRTIO_CONFIG_S.VIRTIO_CONFIG_S_DRIVER_OK);
 const NEEDS_RESET = Number(VIRTIO_CONFIG_S.VIRTIO_CONFIG_S_NEEDS_RESET);
 const U64_MAX = (1n << 64n) - 1n;
-/** Maps remembered per address space by the DMA translation cache. */
-const TLB_HITS = 8;
 
 /** struct vdpasim_virtqueue. */
 export class SimVq {
@@ -97,7 +96,8 @@ export class VdpaSim {
   config: Uint8Array;
   status = 0;
   #features = 0n;
-  /** Bits 32..63 of the negotiated features as a number (datapath checks). */
+  /** Bits 0..31 and 32..63 of the negotiated features as numbers (datapath checks, no BigInt per run). */
+  featuresLo = 0;
   featuresHi = 0;
   generation = 0;
   running = false;
@@ -108,11 +108,8 @@ export class VdpaSim {
   mm: Process | undefined;
   errors: SimError[] = [];
   counters = new Map<string, number>();
-  #dma: DmaAccess[];
-  /** Per AS: the maps that served recent accesses, and the IOTLB generation they belong to. */
-  #tlbHit: (IotlbMap[] | undefined)[] = [];
-  #tlbGen: number[] = [];
-  #tlbNext = 0;
+  /** Per AS: the IOTLB translation + copy engine (vdpa_sim_dma.ts). */
+  #dma: SimDma[];
   #inWork = false;
   #again = false;
 
@@ -127,10 +124,7 @@ export class VdpaSim {
     this.iommu = Array.from({ length: nas }, () => new VhostIotlb(VDPASIM_MAX_IOTLB_ENTRIES));
     this.iommuPt = Array.from({ length: nas }, () => false);
     this.group2asid = Array.from({ length: attr.ngroups }, () => 0);
-    this.#dma = this.iommu.map((_, asid) => ({
-      read: (iova, dst, off, len) => this.#xfer(asid, iova, dst, off, len, false),
-      write: (iova, src, off, len) => this.#xfer(asid, iova, src, off, len, true),
-    }));
+    this.#dma = this.iommu.map((t, asid) => new SimDma(this, asid, t));
     // Mainline starts each AS as an identity passthrough until the first map.
     this.reset(this.profile === "mainline" ? VDPA_RESET_F_CLEAN_MAP : 0);
   }
@@ -141,6 +135,7 @@ export class VdpaSim {
   }
   set features(f: bigint) {
     this.#features = f;
+    this.featuresLo = Number(f & 0xffff_ffffn);
     this.featuresHi = Number((f >> 32n) & 0xffff_ffffn);
   }
 
@@ -153,93 +148,6 @@ export class VdpaSim {
   dmaFor(idx: number): DmaAccess {
     const g = this.attr.vqGroup?.(idx) ?? 0;
     return this.#dma[this.profile === "seed" ? 0 : this.group2asid[g] ?? 0]!;
-  }
-
-  /**
-   * Copy between the device and DMA memory through the IOTLB (vringh
-   * iotlb_translate + copy). The last few maps that served an AS are kept with
-   * the IOTLB generation they were found in: ring and buffer accesses of a
-   * packet almost always hit them, and any map change (UPDATE, INVALIDATE, set_map,
-   * reset) bumps the generation, which drops the cached translation.
-   */
-  #xfer(
-    asid: number,
-    iova: number,
-    buf: Uint8Array,
-    off: number,
-    len: number,
-    write: boolean,
-  ): void {
-    const tlb = this.iommu[asid]!;
-    let hits = this.#tlbHit[asid];
-    if (hits === undefined || this.#tlbGen[asid] !== tlb.generation) {
-      hits = this.#tlbHit[asid] = [];
-      this.#tlbGen[asid] = tlb.generation;
-    }
-    const lastB = iova + len - 1, bit = write ? 2 : 1;
-    for (let i = 0; i < hits.length; i++) {
-      const c = hits[i]!;
-      if (iova >= c.start && lastB <= c.last && (c.perm & bit) !== 0) {
-        this.#copy(c, iova, iova - c.start + c.addr, buf, off, len, write);
-        return;
-      }
-    }
-    let done = 0;
-    while (done < len) {
-      const a = iova + done;
-      const m = tlb.find(a);
-      if (!m) {
-        throw new VringhError(
-          EINVAL,
-          `IOTLB miss: iova 0x${a.toString(16)} is not mapped in AS ${asid}`,
-        );
-      }
-      if (!(m.perm & (write ? 2 : 1))) {
-        throw new VringhError(
-          EPERM,
-          `IOTLB permission: iova 0x${a.toString(16)} is not ${write ? "writable" : "readable"}`,
-        );
-      }
-      // Remember a few maps (rings and buffers usually sit in different ones).
-      if (hits.length < TLB_HITS) hits.push(m);
-      else hits[this.#tlbNext = (this.#tlbNext + 1) % TLB_HITS] = m;
-      const n = Math.min(len - done, m.last - a + 1);
-      this.#copy(m, a, m.addr + (a - m.start), buf, off + done, n, write);
-      done += n;
-    }
-  }
-
-  /** The copy itself, to the map's address space (a user mm in VA mode) or host physical memory. */
-  #copy(
-    m: IotlbMap,
-    iova: number,
-    target: number,
-    buf: Uint8Array,
-    off: number,
-    n: number,
-    write: boolean,
-  ): void {
-    const pt = m.note === "passthrough";
-    const mm = m.mm ?? (pt && this.useVa ? this.mm?.mm : undefined);
-    try {
-      if (mm) {
-        if (write) mm.writeFrom(target, buf, off, n);
-        else mm.readInto(target, buf, off, n);
-      } else if (pt && this.useVa) {
-        throw new VringhError(EFAULT, "passthrough map in VA mode but no mm is bound");
-      } else if (write) this.kernel.phys.writeFrom(target, buf, off, n);
-      else this.kernel.phys.readInto(target, buf, off, n);
-    } catch (e) {
-      if (e instanceof Errno) {
-        throw new VringhError(
-          e.errno,
-          `copy ${write ? "to" : "from"} iova 0x${iova.toString(16)} (addr 0x${
-            target.toString(16)
-          }) failed: ${e.message}`,
-        );
-      }
-      throw e;
-    }
   }
 
   /** Record a device error: NEEDS_RESET, counted, visible in `show`. */

@@ -287,7 +287,7 @@ export class VdpaSimNet extends VdpaSim {
 
   /** vdpasim_handle_cvq: only MAC / ADDR_SET is answered OK. */
   #handleCvq(): void {
-    if (!((this.features >> 17n) & 1n)) return;
+    if (!((this.featuresLo >>> 17) & 1)) return; // CTRL_VQ, read without a BigInt
     const cvq = this.vqs[CVQ];
     if (!cvq?.ready || !cvq.vring) return;
     const vr = cvq.vring, inIov = this.#cvqIn, outIov = this.#cvqOut, ctrl = new Uint8Array(2);
