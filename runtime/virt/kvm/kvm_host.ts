@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { ENOTTY } from "../../include/uapi/asm-generic/errno.ts";
+import { ENOENT, ENOTTY } from "../../include/uapi/asm-generic/errno.ts";
 import type { File } from "../../kernel/file.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 import type { Process } from "../../kernel/process.ts";
@@ -131,11 +131,12 @@ export class Kvm {
 export type VmIoctlHandler = (kvm: Kvm, arg: bigint) => number;
 /** Handler of an extra vCPU ioctl. */
 export type VcpuIoctlHandler = (vcpu: KvmVcpu, arg: bigint) => number;
-/** A ONE_REG register. */
+/** A ONE_REG register; values are KVM_REG_SIZE(id) bytes, little-endian. */
 export interface OneReg {
   name: string;
   id: bigint;
   get(vcpu: KvmVcpu): bigint;
+  /** May throw Errno (arm64 pstate with a bad mode → EINVAL). */
   set(vcpu: KvmVcpu, v: bigint): void;
   doc?: string;
 }
@@ -150,6 +151,8 @@ export interface VcpuAttrGroup {
 export interface KvmArchExt {
   /** Validate KVM_CREATE_VM's type and set up kvm.arch; throw Errno. */
   initVm?(kvm: Kvm): void;
+  /** kvm_arch_vcpu_create's refusals, before anything is allocated; throw Errno. */
+  vcpuCreateCheck?(kvm: Kvm, id: number): void;
   /** Set up vcpu.arch. */
   vcpuCreate?(vcpu: KvmVcpu): void;
   /** Checks at KVM_RUN entry (e.g. arm64 ENOEXEC before VCPU_INIT); throw Errno. */
@@ -165,6 +168,20 @@ export interface KvmArchExt {
   vmIoctls: [IoctlDef, VmIoctlHandler][];
   vcpuIoctls: [IoctlDef, VcpuIoctlHandler][];
   oneRegs: Map<bigint, OneReg>;
+  /** Before the kvm_one_reg copy (arm64: ENOEXEC until KVM_ARM_VCPU_INIT); throw Errno. */
+  oneRegReady?(vcpu: KvmVcpu): void;
+  /** Arch validation of a ONE_REG id before the register lookup; throw Errno. */
+  oneRegCheck?(vcpu: KvmVcpu, id: bigint): void;
+  /**
+   * errno for an id no register answers: EINVAL on powerpc
+   * (kvm_vcpu_ioctl_get_one_reg's default), ENOENT on arm64 (sys_regs.c).
+   */
+  oneRegUnknown: number;
+  /**
+   * kvm_arch_prepare_memory_region for a created/moved/re-flagged slot
+   * (arm64: beyond the VM's IPA space → EFAULT); throw Errno.
+   */
+  prepareMemoryRegion?(kvm: Kvm, base_gfn: number, npages: number): void;
   vcpuAttrGroups: Map<number, VcpuAttrGroup>;
   maxVcpus: number;
   maxVcpuId: number;
@@ -199,6 +216,7 @@ export function kvmArch(arch: Arch): KvmArchExt {
       vmIoctls: [],
       vcpuIoctls: [],
       oneRegs: new Map(),
+      oneRegUnknown: ENOENT,
       vcpuAttrGroups: new Map(),
       maxVcpus: 1024,
       maxVcpuId: 1024,

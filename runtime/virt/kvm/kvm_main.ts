@@ -20,11 +20,9 @@
 import {
   EBUSY,
   EEXIST,
-  EFAULT,
   EINVAL,
   EIO,
   ENODEV,
-  ENOENT,
   ENOTTY,
   ENXIO,
   EPERM,
@@ -65,20 +63,18 @@ import {
   type StructDef,
   type StructValue,
 } from "../../kernel/layout.ts";
+import { kvmUserMemSlots, setMemoryRegion } from "./kvm_memslots.ts";
 import { ioctlNumber } from "../../kernel/uapi.ts";
-import {
-  Kvm,
-  kvmArch,
-  type KvmDevice,
-  kvmDeviceOps,
-  kvmState,
-  KvmVcpu,
-  type Memslot,
-} from "./kvm_host.ts";
+import { Kvm, kvmArch, type KvmDevice, kvmDeviceOps, kvmState, KvmVcpu } from "./kvm_host.ts";
 
-/** KVM_USER_MEM_SLOTS on arm64/ppc (SHRT_MAX, no internal slots). */
-export const KVM_USER_MEM_SLOTS = 32767;
-const KVM_MEM_MAX_NR_PAGES = 2 ** 31 - 1;
+export {
+  gfnToMemslot,
+  gpaToHva,
+  kvmReadGuest,
+  kvmUserMemSlots,
+  kvmWriteGuest,
+  setMemoryRegion,
+} from "./kvm_memslots.ts";
 
 /** Result of KVM_RUN while the vCPU thread stays in the guest. */
 export const IOCTL_UNFINISHED = SYSCALL_UNFINISHED;
@@ -139,6 +135,33 @@ export function putUserU64(k: Kernel, addr: bigint, v: bigint): void {
 }
 
 /**
+ * KVM_REG_SIZE(id): the register's size in bytes, 1 << bits 55:52 of the id
+ * (include/uapi/linux/kvm.h).
+ *
+ * @example
+ * ```ts
+ * console.log(KVM_REG_SIZE(0x6030_0000_0010_0000n)); // 8n
+ * ```
+ */
+export function KVM_REG_SIZE(id: bigint): bigint {
+  return 1n << ((id >> 52n) & 0xfn);
+}
+
+function getUserBytes(k: Kernel, addr: bigint, n: number): bigint {
+  const b = k.current.mm.read(Number(addr), n);
+  let v = 0n;
+  for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+  return v;
+}
+
+function putUserBytes(k: Kernel, addr: bigint, v: bigint, n: number): void {
+  const b = new Uint8Array(n);
+  let x = BigInt.asUintN(n * 8, v);
+  for (let i = 0; i < n; i++, x >>= 8n) b[i] = Number(x & 0xffn);
+  k.current.mm.write(Number(addr), b);
+}
+
+/**
  * Read a 32-bit signed int from user memory.
  *
  * @example
@@ -160,12 +183,12 @@ function checkExtension(k: Kernel, kvm: Kvm | undefined, cap: number): number {
     case KVM_CAP.KVM_CAP_ENABLE_CAP_VM:
     case KVM_CAP.KVM_CAP_DEVICE_CTRL:
     case KVM_CAP.KVM_CAP_ONE_REG:
-    case KVM_CAP.KVM_CAP_ENABLE_CAP:
     case KVM_CAP.KVM_CAP_IRQFD:
     case KVM_CAP.KVM_CAP_IOEVENTFD:
       return 1;
     case KVM_CAP.KVM_CAP_NR_MEMSLOTS:
-      return KVM_USER_MEM_SLOTS;
+      // kvm_vm_ioctl_check_extension_generic: KVM_USER_MEM_SLOTS (per era).
+      return kvmUserMemSlots(k.config.profile);
     case KVM_CAP.KVM_CAP_COALESCED_MMIO:
       return 1;
     case KVM_CAP.KVM_CAP_MAX_VCPUS:
@@ -248,9 +271,11 @@ const EIO_FOREIGN_MM = EIO;
 
 function createVcpu(kvm: Kvm, arg: bigint): number {
   const ext = kvmArch(kvm.kernel.arch);
+  // kvm_vm_ioctl_create_vcpu(kvm, u32 id): the unsigned long arg is truncated.
   const id = Number(BigInt.asUintN(32, arg));
-  if (arg >= BigInt(ext.maxVcpuId)) throw new Errno(EINVAL, "id ≥ KVM_MAX_VCPU_IDS");
+  if (id >= ext.maxVcpuId) throw new Errno(EINVAL, "id ≥ KVM_MAX_VCPU_IDS");
   if (kvm.vcpus.length >= ext.maxVcpus) throw new Errno(EINVAL, "max_vcpus reached");
+  ext.vcpuCreateCheck?.(kvm, id);
   if (kvm.vcpus.some((v) => v.vcpu_id === id)) throw new Errno(EEXIST);
   const vcpu = new KvmVcpu(kvm, id, kvm.kernel.phys.allocPage());
   ext.vcpuCreate?.(vcpu);
@@ -258,73 +283,6 @@ function createVcpu(kvm: Kvm, arg: bigint): number {
   vcpu.file = kvm.kernel.current.fds.get(fd)!;
   kvm.vcpus.push(vcpu);
   return fd;
-}
-
-function setMemoryRegion(kvm: Kvm, m: StructValue): number {
-  const k = kvm.kernel;
-  const ps = BigInt(k.config.pageSize);
-  const slot = Number(m.slot as bigint);
-  const flags = m.flags as bigint;
-  const gpa = m.guest_phys_addr as bigint;
-  const size = m.memory_size as bigint;
-  const hva = m.userspace_addr as bigint;
-  const as_id = slot >> 16, id = slot & 0xffff;
-  // 1. slot id and flags
-  if (id >= KVM_USER_MEM_SLOTS || (flags & ~3n) !== 0n) {
-    throw new Errno(EINVAL, "bad slot or flags");
-  }
-  // 2. alignment and accessibility
-  if (size % ps !== 0n || gpa % ps !== 0n || hva % ps !== 0n) {
-    throw new Errno(EINVAL, "not page aligned");
-  }
-  if (size !== 0n && !k.current.mm.accessOk(Number(hva), Number(size), false)) {
-    throw new Errno(EINVAL, "userspace_addr range not accessible");
-  }
-  // 3. as_id range, wrap, page count
-  if (as_id !== 0) throw new Errno(EINVAL, "as_id");
-  if (gpa + size > 0xffff_ffff_ffff_ffffn || size / ps > BigInt(KVM_MEM_MAX_NR_PAGES)) {
-    throw new Errno(EINVAL, "range too large");
-  }
-  const old = kvm.memslots.find((s) => s.id === id && s.as_id === as_id);
-  const npages = Number(size / ps), base_gfn = Number(gpa / ps);
-  if (size === 0n) {
-    // 4. delete: slot must exist
-    if (!old) throw new Errno(EINVAL, "delete of a slot that does not exist");
-    kvm.memslots = kvm.memslots.filter((s) => s !== old);
-    return 0;
-  }
-  if (old) {
-    // 6. modify rules
-    if (
-      BigInt(old.userspace_addr) !== hva || old.npages !== npages ||
-      ((BigInt(old.flags) ^ flags) & 2n) !== 0n
-    ) {
-      throw new Errno(EINVAL, "modify may change only the GPA or LOG_DIRTY_PAGES");
-    }
-    if (old.base_gfn === base_gfn && BigInt(old.flags) === flags) return 0;
-  }
-  // 7. overlap on create/move
-  const moving = !old || old.base_gfn !== base_gfn;
-  if (moving) {
-    for (const s of kvm.memslots) {
-      if (s === old || s.as_id !== as_id) continue;
-      if (base_gfn < s.base_gfn + s.npages && s.base_gfn < base_gfn + npages) {
-        throw new Errno(EEXIST, `overlaps slot ${s.id}`);
-      }
-    }
-  }
-  const ns: Memslot = {
-    id,
-    as_id,
-    flags: Number(flags),
-    base_gfn,
-    npages,
-    userspace_addr: Number(hva),
-  };
-  kvm.memslots = [...kvm.memslots.filter((s) => s !== old), ns].sort((a, b) =>
-    a.base_gfn - b.base_gfn
-  );
-  return 0;
 }
 
 function createDevice(kvm: Kvm, arg: bigint): number {
@@ -396,18 +354,24 @@ const vcpuFops: FileOperations = {
     const a = k.arch;
     const ext = kvmArch(a);
     if (k.current.mm !== vcpu.kvm.owner.mm) throw new Errno(EIO_FOREIGN_MM);
-    if (cmd === ioctlNumber(KVM_RUN, a)) return kvmVcpuRun(vcpu);
+    if (cmd === ioctlNumber(KVM_RUN, a)) {
+      // kvm_vcpu_ioctl KVM_RUN: `r = -EINVAL; if (arg) goto out;`
+      if (arg !== 0n) throw new Errno(EINVAL, "KVM_RUN takes no argument");
+      return kvmVcpuRun(vcpu);
+    }
     if (cmd === ioctlNumber(KVM_GET_ONE_REG, a) || cmd === ioctlNumber(KVM_SET_ONE_REG, a)) {
+      // Arch checks first (arm64: ENOEXEC before VCPU_INIT, then the id's
+      // arch/coproc/offset/size; powerpc: size > sizeof(union kvmppc_one_reg)).
+      ext.oneRegReady?.(vcpu);
       const r = copyStructFromUser(k, kvm_one_reg, arg);
       const id = r.id as bigint;
+      ext.oneRegCheck?.(vcpu, id);
       const reg = ext.oneRegs.get(id);
-      if (!reg) {
-        const sizeField = Number((id >> 52n) & 0xfn);
-        if (sizeField > 8) throw new Errno(EINVAL, "bad size field");
-        throw new Errno(ENOENT, "no such register");
-      }
-      if (cmd === ioctlNumber(KVM_GET_ONE_REG, a)) putUserU64(k, r.addr as bigint, reg.get(vcpu));
-      else reg.set(vcpu, getUserU64(k, r.addr as bigint));
+      if (!reg) throw new Errno(ext.oneRegUnknown, "no such register");
+      const size = Number(KVM_REG_SIZE(id));
+      if (cmd === ioctlNumber(KVM_GET_ONE_REG, a)) {
+        putUserBytes(k, r.addr as bigint, reg.get(vcpu), size);
+      } else reg.set(vcpu, getUserBytes(k, r.addr as bigint, size));
       return 0;
     }
     if (cmd === ioctlNumber(KVM_ENABLE_CAP, a)) {
@@ -527,80 +491,6 @@ export function kvmVcpuKick(vcpu: KvmVcpu): boolean {
   }
   w(-4);
   return true;
-}
-
-/**
- * Read guest physical memory through the memslots (kvm_read_guest).
- *
- * @example
- * ```ts
- * // const bytes = kvmReadGuest(kvm, 0x1000, 16);
- * ```
- */
-export function kvmReadGuest(kvm: Kvm, gpa: number, len: number): Uint8Array {
-  const out = new Uint8Array(len);
-  forGuestRange(kvm, gpa, len, (hva, off, n) => out.set(kvm.owner.mm.read(hva, n), off));
-  return out;
-}
-
-/**
- * Write guest physical memory (kvm_write_guest).
- *
- * @example
- * ```ts
- * // kvmWriteGuest(kvm, 0x1000, bytes);
- * ```
- */
-export function kvmWriteGuest(kvm: Kvm, gpa: number, data: Uint8Array): void {
-  forGuestRange(kvm, gpa, data.length, (hva, off, n) => {
-    kvm.owner.mm.write(hva, data.subarray(off, off + n));
-  });
-}
-
-/**
- * The memslot holding a guest frame, if any (gfn_to_memslot).
- *
- * @example
- * ```ts
- * // gfnToMemslot(kvm, 0x10)
- * ```
- */
-export function gfnToMemslot(kvm: Kvm, gfn: number): Memslot | undefined {
-  for (const s of kvm.memslots) if (gfn >= s.base_gfn && gfn < s.base_gfn + s.npages) return s;
-  return undefined;
-}
-
-/**
- * Host virtual address of a guest physical address, or undefined (gfn_to_hva).
- *
- * @example
- * ```ts
- * // gpaToHva(kvm, 0x2000)
- * ```
- */
-export function gpaToHva(kvm: Kvm, gpa: number): number | undefined {
-  const ps = kvm.kernel.config.pageSize;
-  const s = gfnToMemslot(kvm, Math.floor(gpa / ps));
-  return s ? s.userspace_addr + (gpa - s.base_gfn * ps) : undefined;
-}
-
-function forGuestRange(
-  kvm: Kvm,
-  gpa: number,
-  len: number,
-  fn: (hva: number, off: number, n: number) => void,
-): void {
-  const ps = kvm.kernel.config.pageSize;
-  let done = 0;
-  while (done < len) {
-    const a = gpa + done;
-    const s = gfnToMemslot(kvm, Math.floor(a / ps));
-    if (!s) throw new Errno(EFAULT, `no memslot for GPA 0x${a.toString(16)}`);
-    const slotEnd = (s.base_gfn + s.npages) * ps;
-    const n = Math.min(len - done, slotEnd - a);
-    fn(s.userspace_addr + (a - s.base_gfn * ps), done, n);
-    done += n;
-  }
 }
 
 module_init("kvm", (k: Kernel) => {

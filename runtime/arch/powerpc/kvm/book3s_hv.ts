@@ -17,7 +17,7 @@ import { EINVAL } from "../../../include/uapi/asm-generic/errno.ts";
 import { KVM_CAP, KVM_EXIT } from "../../../include/uapi/linux/kvm.ts";
 import { Errno } from "../../../kernel/errno.ts";
 import { type Kvm, kvmArch, type KvmVcpu } from "../../../virt/kvm/kvm_host.ts";
-import { kvmExitToUser } from "../../../virt/kvm/kvm_main.ts";
+import { KVM_REG_SIZE, kvmExitToUser } from "../../../virt/kvm/kvm_main.ts";
 import { H, hcallByNr, MAX_HCALL_OPCODE } from "../include/asm/hvcall.ts";
 import { PPC_ONE_REG } from "../include/uapi/asm/kvm.ts";
 
@@ -136,10 +136,28 @@ export function kvmppcGuestHcall(vcpu: KvmVcpu, nr: number, args: bigint[]): Hca
   return { ret: vcpu.gpr[3]!, rets, where: "user" };
 }
 
+/** NR_CPUS of the simulated host kernel (KVM_MAX_VCPUS = KVM_MAX_VCORES = NR_CPUS). */
+const NR_CPUS = 2048;
+/** MAX_SMT_THREADS (asm/kvm_book3s_asm.h). */
+const MAX_SMT_THREADS = 8;
 const ext = kvmArch("ppc64le");
-ext.maxVcpus = 2048;
-ext.maxVcpuId = 2048;
+ext.maxVcpus = NR_CPUS;
+// asm/kvm_host.h: KVM_MAX_VCPU_ID(S) = MAX_SMT_THREADS * KVM_MAX_VCORES (KVM_CAP_MAX_VCPU_ID).
+ext.maxVcpuId = MAX_SMT_THREADS * NR_CPUS;
 ext.vcpuMmapPages = 1;
+// kvmppc_core_vcpu_create_hv: core = id / smt_mode (1 on POWER9 until
+// KVM_CAP_PPC_SMT is enabled); core ≥ KVM_MAX_VCORES → EINVAL.
+ext.vcpuCreateCheck = (_kvm, id) => {
+  if (id >= NR_CPUS) throw new Errno(EINVAL, "vcore id ≥ KVM_MAX_VCORES");
+};
+// powerpc.c kvm_vcpu_ioctl_get/set_one_reg: size > sizeof(union kvmppc_one_reg)
+// (16) → EINVAL; an id neither book3s.c nor book3s_hv.c knows → EINVAL.
+ext.oneRegUnknown = EINVAL;
+ext.oneRegCheck = (_vcpu, id) => {
+  if (KVM_REG_SIZE(id) > 16n) throw new Errno(EINVAL, "register size > 16 bytes");
+};
+// powerpc.c kvm_vm_ioctl_check_extension lists KVM_CAP_ENABLE_CAP (vCPU ENABLE_CAP exists here).
+ext.caps.set(Number(KVM_CAP.KVM_CAP_ENABLE_CAP), () => 1);
 ext.initVm = (kvm) => {
   // KVM_CREATE_VM type: 0 or KVM_VM_PPC_HV (1); PR (2) needs kvm-pr, not loaded here.
   if (kvm.type !== 0 && kvm.type !== 1) throw new Errno(EINVAL, "VM type (only HV is available)");

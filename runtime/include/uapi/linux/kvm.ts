@@ -189,8 +189,8 @@ export const KVM_SET_USER_MEMORY_REGION = IOW(
     ...VM,
     doc: "Creates, moves, changes flags of, or deletes (memory_size 0) a memory slot.",
     errors: [
-      "EINVAL: slot id ≥ KVM_USER_MEM_SLOTS or unknown flags",
-      "EINVAL: size, guest_phys_addr or userspace_addr not page aligned, or HVA range not accessible",
+      "EINVAL: slot id ≥ KVM_USER_MEM_SLOTS (512 seed, 32767 mainline) or unknown flags (READONLY: arm64 only)",
+      "EINVAL: size, guest_phys_addr or userspace_addr not page aligned, or HVA range past the user address limit (access_ok)",
       "EINVAL: GPA + size wraps, or more than 2^31-1 pages",
       "EINVAL: deleting a slot that does not exist",
       "EINVAL: modify changes userspace_addr or size, or flips READONLY",
@@ -221,7 +221,11 @@ export const KVM_GET_ONE_REG = IOW("KVM_GET_ONE_REG", KVMIO, 0xAB, 16, {
 }, {
   ...VCPU,
   doc: "Reads one register into *addr.",
-  errors: ["ENOENT: no such register", "EINVAL: id size field does not match the register"],
+  errors: [
+    "ENOEXEC: arm64 vCPU before KVM_ARM_VCPU_INIT (arm.c)",
+    "ENOENT: arm64 id with no register (guest.c, sys_regs.c)",
+    "EINVAL: powerpc id with no register, or size > 16 (powerpc.c); arm64 id of another arch or core offset/size mismatch",
+  ],
 });
 export const KVM_SET_ONE_REG = IOW("KVM_SET_ONE_REG", KVMIO, 0xAC, 16, {
   kind: "struct",
@@ -230,7 +234,11 @@ export const KVM_SET_ONE_REG = IOW("KVM_SET_ONE_REG", KVMIO, 0xAC, 16, {
 }, {
   ...VCPU,
   doc: "Writes one register from *addr.",
-  errors: ["ENOENT: no such register", "EINVAL: id size field does not match the register"],
+  errors: [
+    "ENOEXEC: arm64 vCPU before KVM_ARM_VCPU_INIT (arm.c)",
+    "ENOENT: arm64 id with no register (guest.c, sys_regs.c)",
+    "EINVAL: powerpc id with no register, or size > 16 (powerpc.c); arm64 id of another arch or core offset/size mismatch",
+  ],
 });
 export const KVM_CREATE_DEVICE = IOWR("KVM_CREATE_DEVICE", KVMIO, 0xE0, 12, {
   kind: "struct",
