@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { dirname, isAbsolute, join } from "node:path";
+import { includeTarget } from "../dsl/interp/include.ts";
 import { colorWanted } from "../dsl/diagnostic.ts";
 
 /** A user-facing failure of the command itself (bad file, bad usage): `vmtopo: error: …`, exit 2. */
@@ -76,7 +76,7 @@ export function writeSource(path: string, text: string): void {
  * ```
  */
 export function readInclude(path: string, fromFile: string): string | undefined {
-  const full = isAbsolute(path) || fromFile.startsWith("<") ? path : join(dirname(fromFile), path);
+  const full = includeTarget(path, fromFile);
   try {
     return Deno.readTextFileSync(full);
   } catch {

@@ -15,8 +15,15 @@
  */
 import type * as A from "./ast.ts";
 import type { Diagnostic, Label } from "./diagnostic.ts";
-import { suggest } from "./suggest.ts";
-import type { CallSpec, DeclSpec, PropSpec, Vocabulary } from "./vocabulary.ts";
+import { argShapeDiagnostics, expectedResultDiagnostics } from "./check_calls.ts";
+import { didYouMean, suggest } from "./suggest.ts";
+import {
+  type CallSpec,
+  type DeclSpec,
+  propExample,
+  type PropSpec,
+  type Vocabulary,
+} from "./vocabulary.ts";
 
 /** What a REPL session or a driver knows beyond the program itself. */
 export interface CheckOptions {
@@ -45,11 +52,6 @@ interface UnknownUse {
   diag: Diagnostic;
   lines: number[];
 }
-
-const didYouMean = (s: string[]) =>
-  s.length === 1
-    ? `did you mean \`${s[0]}\`?`
-    : `did you mean one of ${s.map((x) => `\`${x}\``).join(", ")}?`;
 
 class Checker {
   readonly diags: Diagnostic[] = [];
@@ -228,7 +230,7 @@ class Checker {
           d.name.span,
           `needs \`${ps.name}\``,
           {
-            help: `add \`${ps.name} ${example(ps)}\` inside the block`,
+            help: `add \`${ps.name} ${propExample(ps)}\` inside the block`,
           },
         );
       }
@@ -258,14 +260,14 @@ class Checker {
         p.name.span,
         "needs a value",
         {
-          help: `write e.g. \`${name} ${example(ps)}\``,
+          help: `write e.g. \`${name} ${propExample(ps)}\``,
         },
       );
       return;
     }
     const bad = (expected: string) =>
       this.report("VT0108", `\`${name}\` takes ${expected}`, v.span, `not ${expected}`, {
-        help: `write e.g. \`${name} ${example(ps)}\``,
+        help: `write e.g. \`${name} ${propExample(ps)}\``,
       });
     const single = v.kind === "Ref" && v.parts.length === 1 ? v.parts[0].text : undefined;
     switch (ps.type) {
@@ -363,10 +365,13 @@ class Checker {
       case "Advance":
         this.expr(s.amount, {});
         return;
-      case "ExprStmt":
+      case "ExprStmt": {
         this.expr(s.expr, {});
-        if (s.expected) this.expr(s.expected, {});
+        const r = expectedResultDiagnostics(s, this.vocab, (n) => this.isKnown(n, {}));
+        this.diags.push(...r.diagnostics);
+        if (s.expected && !r.handled) this.expr(s.expected, {});
         return;
+      }
       case "Show":
         this.show(s);
         return;
@@ -602,6 +607,7 @@ class Checker {
       for (const n of args.named) this.expr(n.value, { lenient: true });
       return;
     }
+    this.diags.push(...argShapeDiagnostics(spec, args));
     args.positional.forEach((p, i) => {
       if (p.kind === "Struct") { for (const f of p.fields) this.field(spec, callName, f, outer); }
       else {
@@ -611,27 +617,6 @@ class Checker {
       }
     });
     for (const n of args.named) this.field(spec, callName, n, outer);
-  }
-}
-
-function example(ps: PropSpec): string {
-  switch (ps.type) {
-    case "size":
-      return "4G";
-    case "int":
-      return "1";
-    case "string":
-      return '"…"';
-    case "mac":
-      return "52:54:00:12:34:56";
-    case "bdf":
-      return "0000:01:00.0";
-    case "bool":
-      return "true";
-    case "ident":
-      return ps.values?.[0] ?? "name";
-    default:
-      return "…";
   }
 }
 

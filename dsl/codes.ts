@@ -31,6 +31,7 @@ const table = new Map<string, string>([
   ["VT0111", "include not found"],
   ["VT0112", "unknown show topic"],
   ["VT0113", "duplicate property"],
+  ["VT0114", "bad arguments or expected result"],
 ]);
 
 /**

@@ -20,6 +20,7 @@ import type { Diagnostic } from "./diagnostic.ts";
 import { describeToken, grammar } from "./grammar.ts";
 import { lex } from "./lexer.ts";
 import { endOfText, pointSpan, tokenSpan } from "./span.ts";
+import { layoutDiagnostics } from "./statement_layout.ts";
 import { CmpOp, DeclKw, Ident, Kw, P } from "./tokens.ts";
 
 /** What {@link parse} returns. */
@@ -160,7 +161,13 @@ export function parse(text: string, file: string): ParseResult {
           d.labels[0].message = "not after an action";
         }
       }
-      const from = tokens[start]?.startOffset ?? 0;
+      // A character the lexer dropped just before the statement (`é = 3`) is its cause too.
+      const before = tokens[start - 1];
+      const from = before && before.endLine === tokens[start]?.startLine
+        ? before.endOffset! + 1
+        : tokens[start]?.startLine === 1
+        ? 0
+        : (tokens[start]?.startOffset ?? 0) - (tokens[start]?.startColumn ?? 1) + 1;
       const to = errIdx < tokens.length ? tokens[errIdx].endOffset! : text.length;
       const lexicalCause = lexed.diagnostics.some((x) =>
         x.span.start >= from && x.span.start <= to + 1
@@ -181,6 +188,10 @@ export function parse(text: string, file: string): ParseResult {
       help: "split the expression or the blocks into smaller statements with `let`",
     });
   }
+  const layout = layoutDiagnostics(body, tokens, file, diagnostics);
+  const all = [...diagnostics.filter((d) => !layout.superseded(d)), ...layout.diagnostics];
+  diagnostics.length = 0;
+  for (const d of all) diagnostics.push(d);
   diagnostics.sort((a, b) => a.span.start - b.span.start);
   const end = endOfText(text, file);
   return {

@@ -70,3 +70,18 @@ export function suggest(word: string, candidates: Iterable<string>): string[] {
   scored.sort((x, y) => x.d - y.d || (x.c < y.c ? -1 : x.c > y.c ? 1 : 0));
   return scored.slice(0, 3).map((s) => s.c);
 }
+
+/**
+ * The help line for suggestions: "did you mean `a`?" or "did you mean one of `a`, `b`?".
+ *
+ * @example
+ * ```ts
+ * import { didYouMean } from "./suggest.ts";
+ * console.log(didYouMean(["vm1", "vmm"])); // "did you mean one of `vm1`, `vmm`?"
+ * ```
+ */
+export function didYouMean(s: readonly string[]): string {
+  return s.length === 1
+    ? `did you mean \`${s[0]}\`?`
+    : `did you mean one of ${s.map((x) => `\`${x}\``).join(", ")}?`;
+}

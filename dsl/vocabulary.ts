@@ -47,6 +47,8 @@ export interface CallSpec {
    */
   fieldFlags?: Readonly<Record<string, readonly string[]>>;
   doc?: string;
+  /** The most positional arguments it takes (unknown: no arity check). */
+  maxPositional?: number;
 }
 
 /** Everything nameable. */
@@ -59,6 +61,8 @@ export interface Vocabulary {
   constants: ReadonlySet<string>;
   /** Words that may follow `show`. */
   showTopics: ReadonlySet<string>;
+  /** The errno names among the constants (`EBUSY`…); `=> -ERRNO` checks use them. */
+  errnos?: ReadonlySet<string>;
 }
 
 /** A vocabulary that knows nothing; useful for parser-only tests. */
@@ -71,4 +75,34 @@ export function emptyVocabulary(): Vocabulary {
     constants: new Set(),
     showTopics: new Set(),
   };
+}
+
+/**
+ * A sample value for a property, as the checker's help shows it (`vcpus 1`).
+ *
+ * @example
+ * ```ts
+ * import { propExample } from "./vocabulary.ts";
+ * console.log(propExample({ name: "memory", type: "size" })); // "4G"
+ * ```
+ */
+export function propExample(ps: PropSpec): string {
+  switch (ps.type) {
+    case "size":
+      return "4G";
+    case "int":
+      return "1";
+    case "string":
+      return '"…"';
+    case "mac":
+      return "52:54:00:12:34:56";
+    case "bdf":
+      return "0000:01:00.0";
+    case "bool":
+      return "true";
+    case "ident":
+      return ps.values?.[0] ?? "name";
+    default:
+      return "…";
+  }
 }

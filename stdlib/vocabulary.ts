@@ -58,7 +58,7 @@ function ioctlSpec(d: IoctlDef): CallSpec {
     if (n.length) fieldFlags["*"] = n;
     if (a.name) fields = [a.name];
   }
-  return { name: d.name, fields, fieldFlags, doc: d.doc };
+  return { name: d.name, fields, fieldFlags, doc: d.doc, maxPositional: a.kind === "none" ? 0 : 1 };
 }
 
 let cached: Vocabulary | undefined;
@@ -113,13 +113,20 @@ export function buildVocabulary(): Vocabulary {
   const hcalls = new Map([...uapi.hcalls.values()].map((h) => {
     const fieldFlags: Record<string, string[]> = {};
     for (const a of h.args) if (a.flags) fieldFlags[a.name] = shortNames(a.flags);
-    return [h.name, { name: h.name, fields: h.args.map((a) => a.name), fieldFlags, doc: h.doc }];
+    return [h.name, {
+      name: h.name,
+      fields: h.args.map((a) => a.name),
+      fieldFlags,
+      doc: h.doc,
+      maxPositional: h.args.length,
+    }];
   }));
   const bmap = new Map([...builtins.values()].map((b) => [b.name, {
     name: b.name,
     fields: [...b.params],
     fieldFlags: b.fieldFlags ?? {},
     doc: b.doc,
+    maxPositional: b.params.length,
   } as CallSpec]));
   const constants = new Set<string>([
     ...uapi.constants.keys(),
@@ -134,6 +141,7 @@ export function buildVocabulary(): Vocabulary {
     builtins: bmap,
     constants,
     showTopics: new Set(shows.keys()),
+    errnos: new Set(Object.keys(ERRNO)),
   };
   cachedSizes = sizes;
   return cached;

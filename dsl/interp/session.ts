@@ -36,10 +36,11 @@ import { helpText } from "../../stdlib/help.ts";
 import { Kernel } from "../../runtime/kernel/kernel.ts";
 import { hostConfig } from "../../runtime/vmm/host.ts";
 import { decls, objectViews, shows, type View, VmmError } from "../../runtime/vmm/registry.ts";
-import { Obj, showValue, type Value, valuesEqual } from "../../runtime/vmm/value.ts";
+import { kindOf, Obj, showValue, type Value, valuesEqual } from "../../runtime/vmm/value.ts";
 import { Vmm } from "../../runtime/vmm/vmm.ts";
 import { hcallName } from "../../runtime/arch/powerpc/include/asm/hvcall.ts";
 import { ioctlRetText } from "./eval.ts";
+import { includeChain, includeTarget, unfinishedEntry } from "./include.ts";
 
 const MAX_INCLUDE_DEPTH = 16;
 const MAX_LOOP = 10_000_000n;
@@ -55,7 +56,8 @@ export class Session {
   #firstUse: Span | undefined;
   vars = new Map<string, Value>();
   #declared = new Map<string, { keyword: string; span?: Span }>();
-  #history: string[] = [];
+  /** Successful top-level statements with the file they came from (includes resolve from it). */
+  #history: { src: string; file: string }[] = [];
   #sources = new Map<string, string>();
   #entries = new Map<string, number>();
   #lines: string[] = [];
@@ -65,7 +67,8 @@ export class Session {
   #trace: boolean;
   #ev: Evaluator;
   #replaying = false;
-  #includeDepth = 0;
+  /** The file being run, then the files being included (resolved paths). */
+  #includeStack: string[] = [];
 
   constructor(opts: SessionOptions = {}) {
     this.opts = opts;
@@ -101,7 +104,7 @@ export class Session {
 
   /** Source of the successful statements so far, as a replayable script. */
   script(): string {
-    return this.#history.join("\n") + (this.#history.length ? "\n" : "");
+    return this.#history.map((h) => h.src).join("\n") + (this.#history.length ? "\n" : "");
   }
 
   /** Everything nameable, for completion. */
@@ -121,21 +124,7 @@ export class Session {
 
   /** True when `text` is an unfinished entry (open bracket or string). */
   static incomplete(text: string): boolean {
-    let depth = 0, inStr = false;
-    for (let i = 0; i < text.length; i++) {
-      const c = text[i]!;
-      if (inStr) {
-        if (c === "\\") i++;
-        else if (c === '"') inStr = false;
-        continue;
-      }
-      if (c === "#") {
-        while (i < text.length && text[i] !== "\n") i++;
-      } else if (c === '"') inStr = true;
-      else if ("{([".includes(c)) depth++;
-      else if ("})]".includes(c)) depth--;
-    }
-    return depth > 0 || inStr;
+    return unfinishedEntry(text);
   }
 
   #ensureVmm(span: Span | undefined): Vmm {
@@ -189,6 +178,7 @@ export class Session {
       file = `${file.slice(0, -1)}#${n}>`;
     }
     this.#sources.set(file, text);
+    this.#includeStack = [file];
     const { program, diagnostics } = parse(text, file);
     for (const d of diagnostics) this.#diag(d);
     if (!diagnostics.some((d) => d.severity === "error")) {
@@ -240,7 +230,9 @@ export class Session {
     try {
       this.#exec(st);
       this.#flushTrace();
-      if (topLevel && !this.#replaying) this.#history.push(text.slice(st.span.start, st.span.end));
+      if (topLevel && !this.#replaying) {
+        this.#history.push({ src: text.slice(st.span.start, st.span.end), file: st.span.file });
+      }
       return true;
     } catch (e) {
       this.#report(e, st.span);
@@ -281,8 +273,8 @@ export class Session {
     this.#declared.clear();
     this.#replaying = true;
     try {
-      for (const src of hist) {
-        const { program } = parse(src, "<replay>");
+      for (const { src, file } of hist) {
+        const { program } = parse(src, file);
         for (const st of program.body) this.#exec(st);
         (this.#kernel as Kernel | undefined)?.trace.drain();
       }
@@ -314,6 +306,17 @@ export class Session {
         return this.#exprStmt(st.expr, st.expected, st.span);
       case "Expect": {
         const v = this.#ev.eval(st.cond);
+        if (typeof v !== "boolean" && typeof v !== "bigint") {
+          throw new RuntimeError(
+            "VT0204",
+            `expect takes a condition, found ${kindOf(v)}`,
+            st.cond.span,
+            {
+              help:
+                'compare it, e.g. `expect st == ACKNOWLEDGE | DRIVER` or `expect name == "vm1"`',
+            },
+          );
+        }
         if (!truthy(v)) {
           throw new RuntimeError(
             "VT0202",
@@ -512,23 +515,34 @@ export class Session {
   }
 
   #include(path: string, span: Span): void {
-    const from = span.file;
-    const text = this.opts.readFile?.(path, from);
-    if (text === undefined) throw new RuntimeError("VT0111", `cannot read \`${path}\``, span);
-    if (this.#includeDepth >= MAX_INCLUDE_DEPTH) {
+    const full = includeTarget(path, span.file);
+    if (this.#includeStack.includes(full)) {
+      throw new RuntimeError(
+        "VT0111",
+        `include cycle: \`${path}\` is already being included`,
+        span,
+        {
+          notes: [`include chain: ${includeChain(this.#includeStack, full)}`],
+          help: "remove the `include` that closes the cycle",
+        },
+      );
+    }
+    if (this.#includeStack.length > MAX_INCLUDE_DEPTH) {
       throw new RuntimeError("VT0211", "includes nested too deeply", span);
     }
-    const { program, diagnostics } = parse(text, path);
-    this.#sources.set(path, text);
-    if (diagnostics.length) {
+    const text = this.opts.readFile?.(path, span.file);
+    if (text === undefined) throw new RuntimeError("VT0111", `cannot read \`${path}\``, span);
+    const { program, diagnostics } = parse(text, full);
+    this.#sources.set(full, text);
+    if (diagnostics.some((d) => d.severity === "error")) {
       for (const d of diagnostics) this.#diag(d);
       throw new RuntimeError("VT0111", `\`${path}\` has errors`, span);
     }
-    this.#includeDepth++;
+    this.#includeStack.push(full);
     try {
       for (const st of program.body) this.#exec(st);
     } finally {
-      this.#includeDepth--;
+      this.#includeStack.pop();
     }
   }
 

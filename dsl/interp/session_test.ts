@@ -121,3 +121,37 @@ Deno.test("the session never throws on arbitrary input (fast-check)", () => {
   );
   assert.ok(s.run("ioctl vm1 KVM_CREATE_VCPU(0) => -EEXIST", "<after>").ok, "still usable");
 });
+
+Deno.test("expect takes a condition: a string, bytes or record is VT0204, not silently true", () => {
+  const s = new Session({ echo: true });
+  for (const c of ['"x"', 'x"00"', "[1]"]) {
+    const r = s.run(`expect ${c}`, "<repl>");
+    assert.equal(r.ok, false, c);
+    assert.equal(r.diagnostics[0]!.code, "VT0204");
+    assert.match(r.diagnostics[0]!.message, /^expect takes a condition, found /);
+  }
+  assert.ok(s.run("expect 1\nexpect 1 == 1", "<repl>").ok, "integers and booleans are conditions");
+});
+
+Deno.test("property: any mix of failing statements leaves fds, memslots, exits and syscall counts as they were (DESIGN.md principle 5)", () => {
+  const failing = [
+    "guest vm9 { vcpus 5000 }", // fails half-way through its KVM_CREATE_VCPU sequence
+    "guest vm9 { vcpus 1  memory 100 }",
+    "ioctl vm1 KVM_CREATE_VCPU(0) => 0",
+    "ioctl vmm:99 KVM_RUN() => 0",
+    "for i in 0..3 { ioctl vm1 KVM_CREATE_VCPU(8) => 0 }", // 1st pass creates vCPU 8, 2nd fails
+    "expect 1 == 2",
+    'include "/nonexistent.vmt"',
+    "advance -1ms",
+  ];
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...failing), { minLength: 1, maxLength: 4 }), (picks) => {
+      const s = new Session({ echo: true });
+      s.run(SETUP, "a.vmt");
+      const before = state(s);
+      for (const p of picks) s.run(p, "<repl>");
+      assert.equal(state(s), before);
+    }),
+    { numRuns: 15 },
+  );
+});
