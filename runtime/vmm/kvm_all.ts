@@ -86,6 +86,17 @@ export function createGuest(vmm: Vmm, d: DeclInput): VmmGuest {
   };
   const kvmObj = vmm.proc.fget(vm).private_data as { label: string };
   kvmObj.label = d.name;
+  // QEMU kvm_init checks the vCPU limits right after KVM_CREATE_VM: the
+  // recommended KVM_CAP_NR_VCPUS (4 when 0) and the hard KVM_CAP_MAX_VCPUS
+  // (NR_VCPUS when 0); above the hard one it exits (kvm-nested-timer.md A.4).
+  const soft = vmm.must(vm, KVM_CHECK_EXTENSION, KVM_CAP.KVM_CAP_NR_VCPUS).ret || 4;
+  const hard = vmm.must(vm, KVM_CHECK_EXTENSION, KVM_CAP.KVM_CAP_MAX_VCPUS).ret || soft;
+  if (vcpus > hard) {
+    throw new VmmError(
+      `Number of SMP cpus requested (${vcpus}) exceeds the maximum cpus supported by KVM (${hard})`,
+      { prop: "vcpus", help: `KVM_CAP_MAX_VCPUS is ${hard} here; ask for at most that many` },
+    );
+  }
   vmm.must(vm, KVM_CHECK_EXTENSION, KVM_CAP.KVM_CAP_USER_MEMORY);
   g.ramGpa = num(d.props.get("ram-base")?.[0], defaultRamBase(k.arch));
   g.ramHva = vmm.mmapAnon(memory);
