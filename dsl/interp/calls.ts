@@ -239,8 +239,19 @@ export function evalIoctl(ev: Evaluator, e: IoctlExpr): CallOutcome {
   return { kind: "ioctl", ret: r, value, retText: ioctlRetText(r), echo: () => "" };
 }
 
-/** Evaluate `hcall VCPU NAME(args)`: the guest executes the hypercall. */
-export function evalHcall(ev: Evaluator, e: HcallExpr): CallOutcome {
+/** An hcall statement's definition and, per argument expression, its register index. */
+interface HcallPlan {
+  def: HcallDef;
+  exprs: Expr[];
+  slots: number[];
+}
+// Resolved once per AST node: a `for` loop issues the same hcall expression
+// thousands of times.
+const HCALL_PLANS = new WeakMap<HcallExpr, HcallPlan>();
+
+function hcallPlan(e: HcallExpr): HcallPlan {
+  const cached = HCALL_PLANS.get(e);
+  if (cached) return cached;
   const def: HcallDef | undefined = uapi.hcalls.get(e.name.text);
   if (!def) {
     const s = suggest(e.name.text, [...uapi.hcalls.keys()]);
@@ -248,6 +259,40 @@ export function evalHcall(ev: Evaluator, e: HcallExpr): CallOutcome {
       ...(s.length ? { help: `did you mean \`${s[0]}\`?` } : {}),
     });
   }
+  const exprs: Expr[] = [], slots: number[] = [];
+  e.args.positional.forEach((p, i) => {
+    if (i >= def.args.length) {
+      throw new RuntimeError("VT0204", `${def.name} takes ${def.args.length} arguments`, p.span);
+    }
+    exprs.push(p);
+    slots.push(i);
+  });
+  for (const n of e.args.named) {
+    const i = def.args.findIndex((a) => a.name === n.name.text);
+    if (i < 0) {
+      const s = suggest(n.name.text, def.args.map((a) => a.name));
+      throw new RuntimeError(
+        "VT0204",
+        `${def.name} has no argument \`${n.name.text}\``,
+        n.name.span,
+        {
+          help: s.length
+            ? `did you mean \`${s[0]}\`?`
+            : `arguments: ${def.args.map((a) => a.name).join(", ")}`,
+        },
+      );
+    }
+    exprs.push(n.value);
+    slots.push(i);
+  }
+  const plan = { def, exprs, slots };
+  HCALL_PLANS.set(e, plan);
+  return plan;
+}
+
+/** Evaluate `hcall VCPU NAME(args)`: the guest executes the hypercall. */
+export function evalHcall(ev: Evaluator, e: HcallExpr): CallOutcome {
+  const { def, exprs, slots } = hcallPlan(e);
   const vmm = ev.env.vmm(e.span);
   const v = ev.ref(e.vcpu);
   if (!(v instanceof Obj) || v.kind !== "vcpu") {
@@ -267,31 +312,12 @@ export function evalHcall(ev: Evaluator, e: HcallExpr): CallOutcome {
       },
     );
   }
-  const args: bigint[] = new Array(def.args.length).fill(0n);
-  const positional = e.args.positional;
-  for (let i = 0; i < positional.length; i++) {
-    const p = positional[i]!;
-    if (i >= def.args.length) {
-      throw new RuntimeError("VT0204", `${def.name} takes ${def.args.length} arguments`, p.span);
-    }
-    args[i] = ev.intIn(def.args[i]!.flags, p);
-  }
-  for (const n of e.args.named) {
-    const i = def.args.findIndex((a) => a.name === n.name.text);
-    if (i < 0) {
-      const s = suggest(n.name.text, def.args.map((a) => a.name));
-      throw new RuntimeError(
-        "VT0204",
-        `${def.name} has no argument \`${n.name.text}\``,
-        n.name.span,
-        {
-          help: s.length
-            ? `did you mean \`${s[0]}\`?`
-            : `arguments: ${def.args.map((a) => a.name).join(", ")}`,
-        },
-      );
-    }
-    args[i] = ev.intIn(def.args[i]!.flags, n.value);
+  const n = def.args.length;
+  const args: bigint[] = new Array(n);
+  for (let i = 0; i < n; i++) args[i] = 0n;
+  for (let j = 0; j < exprs.length; j++) {
+    const i = slots[j]!;
+    args[i] = ev.intIn(def.args[i]!.flags, exprs[j]!);
   }
   const kv = vmm.kvmVcpu(v.impl as VmmVcpu);
   const regs = new Array<bigint>(args.length);

@@ -35,7 +35,9 @@ export const H: Readonly<Record<string, bigint>> = {
   H_INTERRUPT: -69n,
 };
 
-const BY_CODE = new Map<bigint, string>(Object.entries(H).map(([k, v]) => [v, k]));
+// Keyed by Number: a BigInt key is hashed by value on every lookup, and
+// hcallName runs once per hypercall.
+const BY_CODE = new Map<number, string>(Object.entries(H).map(([k, v]) => [Number(v), k]));
 
 /**
  * Name of an hcall return code.
@@ -46,7 +48,7 @@ const BY_CODE = new Map<bigint, string>(Object.entries(H).map(([k, v]) => [v, k]
  * ```
  */
 export function hcallName(code: bigint): string {
-  return BY_CODE.get(code) ?? code.toString();
+  return BY_CODE.get(Number(code)) ?? code.toString();
 }
 
 /** Highest hcall opcode of the classic range (MAX_HCALL_OPCODE). */
