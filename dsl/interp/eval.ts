@@ -240,8 +240,8 @@ export class Evaluator {
       const v = this.env.vars.get(name);
       if (v !== undefined) return v;
     }
-    const parts = e.parts.map((p) => p.text);
-    const first = parts[0]!;
+    const parts = e.parts;
+    const first = parts[0]!.text;
     let v: Value | undefined;
     let used = 1;
     if (this.#scope?.has(first)) v = this.#scope.get(first);
@@ -273,7 +273,7 @@ export class Evaluator {
       });
     }
     for (let i = used; i < parts.length; i++) {
-      const f = parts[i]!;
+      const f = parts[i]!.text;
       if (v instanceof Rec && f in v.fields) v = v.fields[f]!;
       else {
         const fields = v instanceof Rec ? Object.keys(v.fields) : [];
