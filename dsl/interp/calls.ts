@@ -18,6 +18,7 @@ import {
   type CallOutcome,
   type Evaluator,
   ioctlRetText,
+  scopeNames,
   structToRec,
   toFieldInput,
 } from "./eval.ts";
@@ -244,6 +245,8 @@ interface HcallPlan {
   def: HcallDef;
   exprs: Expr[];
   slots: number[];
+  /** The short flag names in scope for each expression (its argument's flags). */
+  names: (Map<string, bigint> | undefined)[];
 }
 // Resolved once per AST node: a `for` loop issues the same hcall expression
 // thousands of times.
@@ -285,14 +288,18 @@ function hcallPlan(e: HcallExpr): HcallPlan {
     exprs.push(n.value);
     slots.push(i);
   }
-  const plan = { def, exprs, slots };
+  const names = slots.map((i) => {
+    const f = def.args[i]!.flags;
+    return f ? scopeNames(f) : undefined;
+  });
+  const plan = { def, exprs, slots, names };
   HCALL_PLANS.set(e, plan);
   return plan;
 }
 
 /** Evaluate `hcall VCPU NAME(args)`: the guest executes the hypercall. */
 export function evalHcall(ev: Evaluator, e: HcallExpr): CallOutcome {
-  const { def, exprs, slots } = hcallPlan(e);
+  const { def, exprs, slots, names } = hcallPlan(e);
   const vmm = ev.env.vmm(e.span);
   const v = ev.ref(e.vcpu);
   if (!(v instanceof Obj) || v.kind !== "vcpu") {
@@ -317,7 +324,7 @@ export function evalHcall(ev: Evaluator, e: HcallExpr): CallOutcome {
   for (let i = 0; i < n; i++) args[i] = 0n;
   for (let j = 0; j < exprs.length; j++) {
     const i = slots[j]!;
-    args[i] = ev.intIn(def.args[i]!.flags, exprs[j]!);
+    args[i] = ev.intIn(names[j], exprs[j]!);
   }
   const kv = vmm.kvmVcpu(v.impl as VmmVcpu);
   const regs = new Array<bigint>(args.length);

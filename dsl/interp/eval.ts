@@ -29,6 +29,25 @@ import type { Vmm } from "../../runtime/vmm/vmm.ts";
 /** Short-name maps of flag/enum sets, built once per set. */
 const SCOPES = new WeakMap<FlagSet | EnumSet, Map<string, bigint>>();
 
+/**
+ * The short names of a flag or enum set in scope while evaluating its field
+ * (`READ | WRITE` for a flags field), built once per set.
+ *
+ * @example
+ * ```ts
+ * import { scopeNames } from "./eval.ts";
+ * console.log(scopeNames({ values: [["ONE", 1n]] } as never).get("ONE")); // 1n
+ * ```
+ */
+export function scopeNames(set: FlagSet | EnumSet): Map<string, bigint> {
+  let names = SCOPES.get(set);
+  if (!names) {
+    names = new Map(("bits" in set ? set.bits : set.values).map(([n, v]) => [n, v]));
+    SCOPES.set(set, names);
+  }
+  return names;
+}
+
 /** What the evaluator needs from its session. */
 export interface Env {
   vmm(span: Span | undefined): Vmm;
@@ -292,26 +311,15 @@ export class Evaluator {
 
   /** Evaluate with the short names of a flag/enum set in scope. */
   withScope<T>(set: FlagSet | EnumSet | undefined, f: () => T): T {
-    if (!set) return f();
-    let names = SCOPES.get(set);
-    if (!names) {
-      names = new Map(("bits" in set ? set.bits : set.values).map(([n, v]) => [n, v]));
-      SCOPES.set(set, names);
-    }
-    return this.withNames(names, f);
+    return set ? this.withNames(scopeNames(set), f) : f();
   }
 
   /**
-   * Evaluate `e` as an integer with a flag/enum set's short names in scope
-   * (`withScope` without a closure: argument lists of hot-loop calls).
+   * Evaluate `e` as an integer with `names` (from scopeNames) in scope:
+   * `withScope` without a closure, for argument lists of hot-loop calls.
    */
-  intIn(set: FlagSet | EnumSet | undefined, e: Expr): bigint {
-    if (!set) return this.int(this.eval(e), e.span);
-    let names = SCOPES.get(set);
-    if (!names) {
-      names = new Map(("bits" in set ? set.bits : set.values).map(([n, v]) => [n, v]));
-      SCOPES.set(set, names);
-    }
+  intIn(names: Map<string, bigint> | undefined, e: Expr): bigint {
+    if (!names) return this.int(this.eval(e), e.span);
     const prev = this.#scope;
     this.#scope = names;
     try {
