@@ -138,7 +138,23 @@ export function resolveTarget(
       });
     }
     const proc = po.impl as Process;
-    if (t.kind === "ProcFd") return { proc, fd: Number(ev.int(ev.eval(t.fd), t.fd.span)) };
+    if (t.kind === "ProcFd") {
+      const fv = ev.eval(t.fd);
+      if (fv instanceof Obj && t.fd.kind === "Ref") {
+        // `vmm:c0`: a declared object is a target by itself.
+        throw new RuntimeError(
+          "VT0208",
+          `${kindOf(fv)} is not an fd number`,
+          t.fd.span,
+          {
+            help: `a declared object is a target by itself: \`ioctl ${
+              t.fd.parts.map((p) => p.text).join(".")
+            } …\``,
+          },
+        );
+      }
+      return { proc, fd: Number(ev.int(fv, t.fd.span)) };
+    }
     const fd = proc.fdByPath(t.path.value);
     if (fd === undefined) {
       throw new RuntimeError(

@@ -155,3 +155,14 @@ Deno.test("property: any mix of failing statements leaves fds, memslots, exits a
     { numRuns: 15 },
   );
 });
+
+Deno.test("target `vmm:OBJ` with a declared object says to name the object itself (VT0208)", () => {
+  const s = new Session({});
+  assert.ok(s.run(SETUP, "a.vmt").ok);
+  const r = s.run("ioctl vmm:vm1.cpu0 KVM_RUN()", "<repl>");
+  assert.equal(r.ok, false);
+  const d = r.diagnostics.at(-1)!;
+  assert.equal(d.code, "VT0208");
+  assert.equal(d.message, "vcpu `vm1.cpu0` is not an fd number");
+  assert.match(d.help ?? "", /`ioctl vm1\.cpu0 …`/);
+});
