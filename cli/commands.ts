@@ -17,6 +17,7 @@ import { check } from "../dsl/checker.ts";
 import { format } from "../dsl/formatter.ts";
 import { type Diagnostic, diagnosticToJSON, renderDiagnostic } from "../dsl/diagnostic.ts";
 import { unifiedDiff } from "./diff.ts";
+import { includeTarget } from "../dsl/interp/include.ts";
 import { runMarkdown, updateFile } from "./docs_runner.ts";
 import { CliError, printLines, readInclude, readSource, useColor, writeSource } from "./io.ts";
 
@@ -137,7 +138,10 @@ export function checkCommand(files: readonly string[], opts: { json?: boolean } 
     const diags: Diagnostic[] = [...diagnostics];
     if (!diagnostics.some((d) => d.severity === "error")) {
       diags.push(...check(program, vocab, {
-        resolveInclude: (p: string, from: string) => readInclude(p, from) !== undefined,
+        includeSource: (p: string, from: string) => {
+          const text = readInclude(p, from);
+          return text === undefined ? undefined : { file: includeTarget(p, from), text };
+        },
       }));
     }
     const fileErrors = diags.filter((d) => d.severity === "error").length;

@@ -16,6 +16,7 @@
 import type * as A from "./ast.ts";
 import type { Diagnostic, Label } from "./diagnostic.ts";
 import { argShapeDiagnostics, expectedResultDiagnostics } from "./check_calls.ts";
+import { includedNames, type IncludeSource } from "./check_includes.ts";
 import { didYouMean, suggest } from "./suggest.ts";
 import {
   type CallSpec,
@@ -33,6 +34,11 @@ export interface CheckOptions {
   declared?: Map<string, { keyword: string; span?: A.Span }>;
   /** True when an `include` path exists; include checks are skipped without it. */
   resolveInclude?: (path: string, fromFile: string) => boolean;
+  /**
+   * Reads an included file: with it, the names the include defines are in
+   * scope after it (instead of unknown names becoming warnings).
+   */
+  includeSource?: IncludeSource;
 }
 
 /** Names always declared: the VMM process and the host. */
@@ -67,7 +73,9 @@ class Checker {
   ) {}
 
   run(): Diagnostic[] {
-    this.hasIncludes = this.program.body.some((s) => s.kind === "Include");
+    // Without a way to read includes, names they may define are only warnings.
+    this.hasIncludes = !this.opts.includeSource &&
+      this.program.body.some((s) => s.kind === "Include");
     this.collectDecls(this.program.body);
     for (const s of this.program.body) this.stmt(s);
     for (const u of this.unknown.values()) {
@@ -357,7 +365,8 @@ class Checker {
         return;
       case "Let":
         this.expr(s.value, {});
-        this.scopes[this.scopes.length - 1].add(s.name.text);
+        // A `let` in a loop body outlives the loop (only the loop variable is scoped).
+        this.scopes[0].add(s.name.text);
         return;
       case "Expect":
         this.expr(s.cond, {});
@@ -383,8 +392,15 @@ class Checker {
         this.scopes.pop();
         return;
       case "Include": {
+        const src = this.opts.includeSource;
+        const inc = src && includedNames(s.path.value, this.program.file, src);
+        if (inc) {
+          for (const n of inc.names) this.scopes[0].add(n);
+          if (!inc.complete) this.hasIncludes = true;
+          return;
+        }
         const r = this.opts.resolveInclude;
-        if (r && !r(s.path.value, this.program.file)) {
+        if ((src && !inc) || (r && !r(s.path.value, this.program.file))) {
           this.report(
             "VT0111",
             `cannot find the included file \`${s.path.value}\``,

@@ -183,6 +183,53 @@ Deno.test("checker: names that may come from an include are warnings", () => {
   assert.deepEqual(ds.map((d) => [d.code, d.severity]), [["VT0101", "warning"]]);
 });
 
+Deno.test("checker: with includeSource, the names an include declares or binds are in scope after it, nested includes too", () => {
+  const files: Record<string, string> = {
+    "common.vmt": 'guest vm9 { vcpus 1 }\ninclude "sub/more.vmt"',
+    "sub/more.vmt": 'for i in 0..2 {\n  let last = i\n}\ninclude "deep.vmt"',
+    "sub/deep.vmt": "container c0 { iommu spapr-tce-v2 }",
+    "broken.vmt": "guest {",
+  };
+  // Relative to the including file's directory, as the session resolves it.
+  const includeSource = (p: string, from: string) => {
+    const file = from.includes("/") ? `${from.slice(0, from.lastIndexOf("/"))}/${p}` : p;
+    return file in files ? { file, text: files[file]! } : undefined;
+  };
+  const clean = run(
+    'include "common.vmt"\nexpect vm9.cpu0 == vm9.cpu0\nexpect last == 1\nshow c0',
+    {
+      includeSource,
+    },
+  );
+  assert.deepEqual(clean.map((d) => d.message), []);
+  // Before the include, or a name no include defines: still an error.
+  assert.deepEqual(
+    run('expect vm9 == 1\ninclude "common.vmt"\nexpect nine == 9', { includeSource }).map((
+      d,
+    ) => [d.code, d.severity, d.message]),
+    [["VT0101", "error", "unknown name `vm9`"], ["VT0101", "error", "unknown name `nine`"]],
+  );
+  // An include that cannot be parsed may define anything: its names are warnings.
+  assert.deepEqual(
+    run('include "broken.vmt"\nexpect vm1 == 1', { includeSource }).map((d) => d.severity),
+    ["warning"],
+  );
+  assert.deepEqual(
+    brief('include "missing.vmt"', { includeSource }).map((s) => s.split(" |")[0]),
+    ["VT0111 cannot find the included file `missing.vmt`"],
+  );
+});
+
+Deno.test("checker: a `let` in a loop body is visible after the loop, the loop variable is not (as at run time)", () => {
+  assert.deepEqual(brief("for i in 0..3 {\n  let x = i\n}\nexpect x == 2"), []);
+  assert.deepEqual(
+    brief("for i in 0..3 {\n  let x = i\n}\nexpect i == 2").map((s) => s.split(" |")[0]),
+    [
+      "VT0101 unknown name `i`",
+    ],
+  );
+});
+
 Deno.test("checker: one root cause — arguments of an unknown call are not checked", () => {
   assert.deepEqual(
     brief("ioctl vmm:/dev/kvm NOPE_NOPE(flags: WHATEVER)").map((s) => s.split(" ")[0]),

@@ -197,6 +197,12 @@ export class Session {
     };
   }
 
+  /** An include as the checker reads it: the file it resolves to, and its text. */
+  #includeSource = (p: string, from: string) => {
+    const text = this.opts.readFile?.(p, from);
+    return text === undefined ? undefined : { file: includeTarget(p, from), text };
+  };
+
   #check(program: Program): Diagnostic[] {
     try {
       const known = new Map<string, Span | undefined>();
@@ -204,11 +210,7 @@ export class Session {
       return check(program, buildVocabulary(), {
         known,
         declared: this.#declared,
-        ...(this.opts.readFile
-          ? {
-            resolveInclude: (p: string, from: string) => this.opts.readFile!(p, from) !== undefined,
-          }
-          : {}),
+        ...(this.opts.readFile ? { includeSource: this.#includeSource } : {}),
       });
     } catch (e) {
       return [internalDiag(e, program.span)];
