@@ -19,7 +19,7 @@ import type { Program, Span, Stmt } from "./ast.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import { describeToken, grammar } from "./grammar.ts";
 import { lex } from "./lexer.ts";
-import { endOfText, pointSpan, tokenSpan } from "./span.ts";
+import { endOfText, joinSpans, pointSpan, tokenSpan } from "./span.ts";
 import { layoutDiagnostics } from "./statement_layout.ts";
 import { CmpOp, DeclKw, Ident, Kw, P } from "./tokens.ts";
 
@@ -37,6 +37,40 @@ const STMT_KEYWORDS = new Set(
     Kw[w]
   ),
 );
+
+/** Point a statement-level syntax error at the whole culprit, `from` through `to`. */
+function culprit(d: Diagnostic, from: IToken, to: IToken, label: string): void {
+  d.span = joinSpans(tokenSpan(from, d.span.file), tokenSpan(to, d.span.file));
+  d.labels = [{ span: d.span, message: label }];
+}
+
+const adjacent = (a: IToken | undefined, b: IToken | undefined) =>
+  !!a && !!b && a.endOffset! + 1 === b.startOffset;
+
+/** `1.5`: an integer, a `.` and digits, with nothing between them. */
+function looksLikeFraction(text: string, prev: IToken | undefined, next: IToken): boolean {
+  return next.tokenType === P.Dot && adjacent(prev, next) && /^\d+$/.test(prev!.image) &&
+    /^\d/.test(text.slice(next.endOffset! + 1));
+}
+
+/**
+ * `52:54:00:12:34`: hex byte pairs joined by `:` that stop short of (or run
+ * past) the six of a MAC address: their count and the offset of their last
+ * character, else undefined.
+ */
+function badMac(
+  text: string,
+  prev: IToken | undefined,
+  next: IToken,
+): { count: number; end: number } | undefined {
+  if (next.tokenType !== P.Colon || !adjacent(prev, next)) return undefined;
+  const m = /^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2})+(?![0-9a-zA-Z:])/.exec(
+    text.slice(prev!.startOffset),
+  );
+  if (!m) return undefined;
+  const count = m[0].split(":").length;
+  return count === 6 ? undefined : { count, end: prev!.startOffset + m[0].length - 1 };
+}
 
 function startsStatement(t: IToken): boolean {
   return t.tokenType === Ident || STMT_KEYWORDS.has(t.tokenType) ||
@@ -155,6 +189,16 @@ export function parse(text: string, file: string): ParseResult {
         } else if (next.tokenType.CATEGORIES?.includes(CmpOp) && prev) {
           d.message = `comparisons do not chain: unexpected ${describeToken(next)}`;
           d.help = "add parentheses, e.g. `(a == b) == c`, or join tests with `&&`";
+        } else if (looksLikeFraction(text, prev, next)) {
+          d.message = "numbers are integers: there is no fractional part";
+          culprit(d, prev!, tokens[errIdx + 1] ?? next, "not an integer");
+          d.help = "write sizes with a smaller unit or a sum: `1536K`, `1M + 512K`";
+        } else if (badMac(text, prev, next)) {
+          const { count, end } = badMac(text, prev, next)!;
+          d.message = `a MAC address has six bytes, this one has ${count}`;
+          const last = tokens.findLast((t) => t.endOffset! <= end) ?? next;
+          culprit(d, prev!, last, "not a MAC address");
+          d.help = "write all six, e.g. `52:54:00:12:34:56`";
         } else if (next.tokenType === P.Arrow) {
           d.message =
             "`=>` (expected result) only follows an action such as `ioctl …` or `hcall …`";

@@ -228,3 +228,26 @@ Deno.test("parser: a lexical error does not also produce a syntax error", () => 
   const r = parse("let a = @\nlet b = 1", "t.vmt");
   assert.deepEqual(r.diagnostics.map((d) => d.code), ["VT0001"]);
 });
+
+Deno.test("parser: a fraction or a MAC address of the wrong length is one diagnostic under the whole literal", () => {
+  const one = (src: string) => {
+    const ds = parse(src, "t.vmt").diagnostics;
+    assert.equal(ds.length, 1, `${src}: ${ds.map((d) => d.message).join("; ")}`);
+    return ds[0]!;
+  };
+  const f = one("let y = 10.25 + 1");
+  assert.equal(f.message, "numbers are integers: there is no fractional part");
+  assert.deepEqual([f.span.col, f.span.endCol], [9, 14]);
+  const m = one("let m = 52:54:00:12:34");
+  assert.equal(m.message, "a MAC address has six bytes, this one has 5");
+  assert.deepEqual([m.span.col, m.span.endCol], [9, 23]);
+  assert.equal(
+    one("let m = 52:54:00:12:34:56:77").message,
+    "a MAC address has six bytes, this one has 7",
+  );
+  // Six bytes is a MAC literal; `vm1.cpu0` is a dotted name.
+  assert.deepEqual(
+    parse("let m = 52:54:00:12:34:56\nexpect vm1.cpu0 == vm1.cpu0", "t.vmt").diagnostics,
+    [],
+  );
+});
