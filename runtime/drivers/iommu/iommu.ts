@@ -15,7 +15,7 @@
  * ```
  * @module
  */
-import { EBUSY, EEXIST, EINVAL, EPERM } from "../../include/uapi/asm-generic/errno.ts";
+import { EEXIST, EINVAL, EPERM } from "../../include/uapi/asm-generic/errno.ts";
 import { Errno } from "../../kernel/errno.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
 import { IommuTableGroup, type TableOps } from "./iommu_table.ts";
@@ -64,10 +64,14 @@ export class IommuGroup {
     return this.devices.every((d) => USER_DMA_DRIVERS.has(d.driver));
   }
 
-  /** iommu_group_claim_dma_owner: EPERM if a host driver owns DMA, EBUSY if another owner. */
+  /**
+   * iommu_group_claim_dma_owner (drivers/iommu/iommu.c): `group->owner_cnt`
+   * counts both a bound host driver (iommu_device_use_default_domain) and an
+   * earlier claim, and either gives EPERM.
+   */
   claimDmaOwner(owner: unknown): void {
     if (this.owner !== undefined && this.owner !== owner) {
-      throw new Errno(EBUSY, "group has another DMA owner");
+      throw new Errno(EPERM, "group already has a DMA owner (owner_cnt)");
     }
     if (!this.viable()) {
       throw new Errno(

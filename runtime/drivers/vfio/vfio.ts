@@ -326,27 +326,40 @@ function detachContainer(g: VfioGroup): void {
   }
 }
 
+/**
+ * VFIO_GROUP_SET_CONTAINER. `mainline` (group.c vfio_group_ioctl_set_container):
+ * EFAULT, fdget → EBADF, group already has a container → EINVAL, neither a
+ * container nor an iommufd → EBADFD, then vfio_container_attach_group claims DMA
+ * ownership (EPERM). `seed` (2016 drivers/vfio/vfio.c vfio_group_fops_unl_ioctl +
+ * vfio_group_set_container): EFAULT, fd < 0 → EINVAL, container_users → EINVAL
+ * *before* fdget (EBADF), a non-container fd → EINVAL, and no DMA-ownership claim:
+ * a non-viable group attaches and is refused later at GET_DEVICE_FD.
+ */
 function setContainer(g: VfioGroup, arg: bigint): number {
   const cur = g.kernel.current;
+  const seed = g.kernel.config.profile === "seed";
   let fd: number;
   try {
     fd = new DataView(cur.mm.read(Number(arg), 4).buffer).getInt32(0, true);
   } catch {
     throw new Errno(EFAULT);
   }
+  if (seed && fd < 0) throw new Errno(EINVAL, "fd < 0");
+  if (seed && g.container) throw new Errno(EINVAL, `group ${g.id} is already in a container`);
   const f = cur.fds.get(fd);
   if (!f) throw new Errno(EBADF, `fd ${fd} is not open`);
   if (g.container) throw new Errno(EINVAL, `group ${g.id} is already in a container`);
   if (f.fops !== containerFops) {
+    if (seed) throw new Errno(EINVAL, "fd is not a VFIO container");
     throw new Errno(EBADFD, "fd is neither a VFIO container nor an iommufd");
   }
   const c = f.private_data as VfioContainer;
-  g.iommuGroup.claimDmaOwner(g);
+  if (!seed) g.iommuGroup.claimDmaOwner(g);
   if (c.driver) {
     try {
       c.driver.attachGroup(c.data, g);
     } catch (e) {
-      g.iommuGroup.releaseDmaOwner();
+      if (!seed) g.iommuGroup.releaseDmaOwner();
       throw e;
     }
   }
@@ -356,30 +369,55 @@ function setContainer(g: VfioGroup, arg: bigint): number {
   return 0;
 }
 
+/**
+ * vfio_group_viable of the seed era: every device unbound, on vfio-pci or on
+ * pci-stub. Mainline's equivalent is the DMA-owner claim.
+ */
+function seedViable(g: VfioGroup): boolean {
+  return g.iommuGroup.viable();
+}
+
 function vfioKernel(g: VfioGroup): Kernel {
   return g.kernel;
 }
 
+/**
+ * VFIO_GROUP_GET_DEVICE_FD. strndup_user(arg, PAGE_SIZE): unreadable → EFAULT,
+ * no NUL within PAGE_SIZE → EINVAL. `mainline` (group.c
+ * vfio_group_ioctl_get_device_fd): name lookup first (ENODEV), then
+ * vfio_df_group_open (no container/backend → EINVAL). `seed` (2016
+ * vfio_group_get_device_fd): container_users 0, no backend or not viable → EINVAL
+ * before the name lookup (ENODEV).
+ */
 function getDeviceFd(g: VfioGroup, arg: bigint): number {
   const k = vfioKernel(g);
-  // strndup_user: read up to the NUL, at most a page.
+  const pageSize = k.config.pageSize;
   const parts: number[] = [];
+  let terminated = false;
   try {
-    for (let n = 0; n < 4096; n++) {
+    for (let n = 0; n < pageSize; n++) {
       const b = k.current.mm.read(Number(arg) + n, 1)[0]!;
-      if (b === 0) break;
+      if (b === 0) {
+        terminated = true;
+        break;
+      }
       parts.push(b);
     }
   } catch {
     throw new Errno(EFAULT);
   }
+  if (!terminated) throw new Errno(EINVAL, `device name longer than PAGE_SIZE (strndup_user)`);
   const raw = new Uint8Array(parts);
   const name = new TextDecoder().decode(raw);
+  const noBackend = !g.container || !g.container.driver;
+  if (k.config.profile === "seed" && (noBackend || !seedViable(g))) {
+    throw new Errno(EINVAL, "group has no container with an IOMMU backend, or is not viable");
+  }
   const dev = g.iommuGroup.devices.find((d) => d.bdf === name);
   if (!dev || dev.driver !== "vfio-pci") {
     throw new Errno(ENODEV, `no device "${name}" in group ${g.id}`);
   }
-  if (!g.container || !g.container.driver) {
+  if (noBackend) {
     throw new Errno(EINVAL, "group has no container with an IOMMU backend");
   }
   g.containerUsers++;
@@ -410,7 +448,11 @@ const groupFops: FileOperations = {
       }
       if ((s.argsz as bigint) < 8n) throw new Errno(EINVAL, "argsz < 8");
       let flags = 0n;
-      if (g.container) {
+      if (k.config.profile === "seed") {
+        // 2016 vfio_group_fops_unl_ioctl: VIABLE and CONTAINER_SET independently.
+        if (seedViable(g)) flags |= VFIO_GROUP_FLAGS.VFIO_GROUP_FLAGS_VIABLE;
+        if (g.container) flags |= VFIO_GROUP_FLAGS.VFIO_GROUP_FLAGS_CONTAINER_SET;
+      } else if (g.container) {
         flags = VFIO_GROUP_FLAGS.VFIO_GROUP_FLAGS_CONTAINER_SET |
           VFIO_GROUP_FLAGS.VFIO_GROUP_FLAGS_VIABLE;
       } else if (

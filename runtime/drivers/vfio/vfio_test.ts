@@ -95,8 +95,8 @@ Deno.test(`GET_STATUS: argsz < 8 → EINVAL; VIABLE, then CONTAINER_SET|VIABLE (
   assert.equal(p.ioctl(g, VFIO_GROUP_GET_STATUS, {}).out.flags, 3n);
 });
 
-Deno.test(`SET_CONTAINER: group with a device bound to a host driver is not viable → EPERM (${S} §3.5; iommu_group_claim_dma_owner)`, () => {
-  const p = boot("seed", { guest: false });
+Deno.test(`[mainline] SET_CONTAINER: group with a device bound to a host driver is not viable → EPERM (${S} §3.5; iommu_group_claim_dma_owner)`, () => {
+  const p = boot("mainline", { guest: false });
   vfioPlatformAddGroup(p.k, 6, [{ bdf: "0001:06:00.0", driver: "vfio-pci" }, {
     bdf: "0001:06:00.1",
     driver: "e1000e",
@@ -113,8 +113,8 @@ Deno.test(`SET_CONTAINER: a group is in at most one container → EINVAL (${S} �
   assert.equal(t.ioctl(fdOf(t, "group12"), VFIO_GROUP_SET_CONTAINER, c2).ret, E.EINVAL);
 });
 
-Deno.test(`SET_CONTAINER: closed fd → EBADF, fd of the wrong kind → EBADFD, bad pointer → EFAULT (${S} §3.5)`, () => {
-  const p = boot("seed", { guest: false });
+Deno.test(`[mainline] SET_CONTAINER: closed fd → EBADF, fd of the wrong kind → EBADFD, bad pointer → EFAULT (${S} §3.5)`, () => {
+  const p = boot("mainline", { guest: false });
   vfioPlatformAddGroup(p.k, 5, [{ bdf: "0001:05:00.0", driver: "vfio-pci" }]);
   const g = p.vmm.open("/dev/vfio/5");
   assert.equal(p.ioctl(g, VFIO_GROUP_SET_CONTAINER, 77).ret, E.EBADF);
@@ -145,10 +145,58 @@ Deno.test(`[mainline] UNSET_CONTAINER of the last group releases the backend: co
   assert.equal(t.ioctl(c, VFIO_SET_IOMMU, VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU).ret, E.EINVAL);
 });
 
-Deno.test(`GET_DEVICE_FD: unknown name → ENODEV; group without container → EINVAL (${S} §3.5)`, () => {
-  const p = boot("seed", { guest: false });
+Deno.test(`[mainline] GET_DEVICE_FD: unknown name → ENODEV; group without container → EINVAL (${S} §3.5)`, () => {
+  const p = boot("mainline", { guest: false });
   vfioPlatformAddGroup(p.k, 5, [{ bdf: "0001:05:00.0", driver: "vfio-pci" }]);
   const g = p.vmm.open("/dev/vfio/5");
   assert.equal(p.ioctl(g, VFIO_GROUP_GET_DEVICE_FD, "0001:05:00.0").ret, E.EINVAL);
   assert.equal(p.ioctl(g, VFIO_GROUP_GET_DEVICE_FD, "0001:09:00.0").ret, E.ENODEV);
+});
+
+// ------------------------------------------------ seed-era group rules (second-pass review)
+
+const V = "2016 drivers/vfio/vfio.c";
+
+Deno.test(`[seed] SET_CONTAINER: fd < 0 → EINVAL; closed fd → EBADF; non-container fd → EINVAL (not EBADFD); bad pointer → EFAULT (${V} vfio_group_fops_unl_ioctl, vfio_group_set_container)`, () => {
+  const p = boot("seed", { guest: false });
+  vfioPlatformAddGroup(p.k, 5, [{ bdf: "0001:05:00.0", driver: "vfio-pci" }]);
+  const g = p.vmm.open("/dev/vfio/5");
+  assert.equal(p.ioctl(g, VFIO_GROUP_SET_CONTAINER, -1).ret, E.EINVAL);
+  assert.equal(p.ioctl(g, VFIO_GROUP_SET_CONTAINER, 77).ret, E.EBADF);
+  assert.equal(p.ioctl(g, VFIO_GROUP_SET_CONTAINER, p.vmm.kvm()).ret, E.EINVAL);
+  assert.equal(p.ioctl(g, VFIO_GROUP_SET_CONTAINER, new UserPtr(0x10n)).ret, E.EFAULT);
+});
+
+for (const [profile, want] of [["seed", E.EINVAL], ["mainline", E.EBADF]] as const) {
+  Deno.test(`[${profile}] SET_CONTAINER on a group already in a container with a closed fd → ${want === E.EINVAL ? "EINVAL (container_users checked before fdget)" : "EBADF (fdget before vfio_group_has_iommu)"} (${profile === "seed" ? `${V} vfio_group_set_container` : "group.c vfio_group_ioctl_set_container"})`, () => {
+    const t = withGroup(profile);
+    assert.equal(t.ioctl(fdOf(t, "group12"), VFIO_GROUP_SET_CONTAINER, 77).ret, want);
+  });
+}
+
+Deno.test(`[seed] non-viable group: SET_CONTAINER succeeds (no DMA-owner claim), GET_STATUS → CONTAINER_SET without VIABLE, GET_DEVICE_FD → EINVAL (${V} vfio_group_viable, vfio_group_get_device_fd)`, () => {
+  const p = boot("seed", { guest: false });
+  vfioPlatformAddGroup(p.k, 6, [{ bdf: "0001:06:00.0", driver: "vfio-pci" }, {
+    bdf: "0001:06:00.1",
+    driver: "e1000e",
+  }]);
+  const g = p.vmm.open("/dev/vfio/6");
+  const c = p.vmm.open("/dev/vfio/vfio");
+  assert.equal(p.ioctl(g, VFIO_GROUP_SET_CONTAINER, c).ret, 0);
+  assert.equal(p.ioctl(g, VFIO_GROUP_GET_STATUS, {}).out.flags, 2n);
+  assert.equal(p.ioctl(c, VFIO_SET_IOMMU, VFIO_EXT.VFIO_SPAPR_TCE_v2_IOMMU).ret, 0);
+  assert.equal(p.ioctl(g, VFIO_GROUP_GET_DEVICE_FD, "0001:06:00.0").ret, E.EINVAL);
+});
+
+Deno.test(`[seed] GET_DEVICE_FD: group without container → EINVAL even for an unknown name (checked before vfio_device_get_from_name) (${V} vfio_group_get_device_fd)`, () => {
+  const p = boot("seed", { guest: false });
+  vfioPlatformAddGroup(p.k, 5, [{ bdf: "0001:05:00.0", driver: "vfio-pci" }]);
+  const g = p.vmm.open("/dev/vfio/5");
+  assert.equal(p.ioctl(g, VFIO_GROUP_GET_DEVICE_FD, "0001:09:00.0").ret, E.EINVAL);
+});
+
+Deno.test(`GET_DEVICE_FD: a name with no NUL within PAGE_SIZE → EINVAL (lib/string.c strndup_user; group.c vfio_group_ioctl_get_device_fd)`, () => {
+  const t = withGroup("mainline");
+  const long = "a".repeat(t.k.config.pageSize);
+  assert.equal(t.ioctl(fdOf(t, "group12"), VFIO_GROUP_GET_DEVICE_FD, long).ret, E.EINVAL);
 });

@@ -334,9 +334,14 @@ const deviceFops: FileOperations = {
   },
   release(file: File): void {
     const dev = file.private_data as KvmDevice;
-    dev.ops.release?.(dev);
+    // kvm_device_release: closing the fd drops the VM reference; only a device
+    // with ops->release (mainline's kvm-vfio) goes with it. In the seed era no
+    // device had one: kvm_vfio_destroy ran when the VM was torn down, so its
+    // groups and LIOBN links outlive the fd.
+    if (!dev.ops.release || dev.kvm.kernel.config.profile === "seed") return;
     const i = dev.kvm.devices.indexOf(dev);
     if (i >= 0) dev.kvm.devices.splice(i, 1);
+    dev.ops.release(dev);
   },
 };
 

@@ -75,6 +75,22 @@ function getUserS32(dev: KvmDevice, addr: bigint): number {
   }
 }
 
+/**
+ * Seed era vfio_group_get_external_user (drivers/vfio/vfio.c, 2016): a group
+ * file (EINVAL otherwise) with container users (EINVAL when in no container),
+ * an IOMMU backend and viable (EINVAL otherwise).
+ */
+function externalUser(f: File): VfioGroup {
+  const g = vfioFileGroup(f);
+  if (!g || !g.container?.driver || !g.iommuGroup.viable()) {
+    throw new Errno(
+      EINVAL,
+      "vfio_group_get_external_user: not a viable group in a container with an IOMMU set",
+    );
+  }
+  return g;
+}
+
 function fileAdd(dev: KvmDevice, fd: number): number {
   const f = dev.kvm.kernel.current.fds.get(fd);
   if (!f) throw new Errno(EBADF, `fd ${fd} is not open`);
@@ -85,10 +101,7 @@ function fileAdd(dev: KvmDevice, fd: number): number {
     // whose container has an IOMMU backend, else EINVAL; on success it holds a
     // container user (vfio_group_add_container_user), so UNSET_CONTAINER → EBUSY
     // until FILE_DEL / device release (drivers/vfio/vfio.c of that era).
-    extUser = vfioFileGroup(f);
-    if (!extUser || !extUser.container?.driver) {
-      throw new Errno(EINVAL, "vfio_group_get_external_user: not a group with an IOMMU set");
-    }
+    extUser = externalUser(f);
   } else if (!vfioFileIsValid(f)) throw new Errno(EINVAL, "not a VFIO group or device file");
   const kv = kvOf(dev);
   if (kv.files.some((x) => x.file === f)) throw new Errno(EEXIST, "file already added");
@@ -107,9 +120,15 @@ function release(kvm: Kvm, kvf: KvmVfioFile): void {
   kvf.file.put();
 }
 
+/**
+ * FILE_DEL. Mainline kvm_vfio_file_del: EBADF, then ENOENT. Seed (2016
+ * kvm_vfio_set_group GROUP_DEL): EBADF, then vfio_group_get_external_user
+ * (EINVAL for a file that is no viable group in a container), then ENOENT.
+ */
 function fileDel(dev: KvmDevice, fd: number): number {
   const f = dev.kvm.kernel.current.fds.get(fd);
   if (!f) throw new Errno(EBADF, `fd ${fd} is not open`);
+  if (dev.kvm.kernel.config.profile === "seed") externalUser(f);
   const kv = kvOf(dev);
   const i = kv.files.findIndex((x) => x.file === f);
   if (i < 0) throw new Errno(ENOENT, "file was not added");
@@ -158,9 +177,8 @@ function setSpaprTceLiobn(dev: KvmDevice, addr: bigint): number {
   const fd = Number(p.fd as bigint);
   const f = k.current.fds.get(fd);
   if (!f) throw new Errno(EBADF, `fd ${fd} is not open`);
-  if (!vfioFileIommuGroup(f)) {
-    throw new Errno(EINVAL, "not a VFIO group file (vfio_group_get_external_user)");
-  }
+  // kvm_vfio_group_get_external_user(f.file) before the list walk (ENOENT).
+  externalUser(f);
   const kvf = addedGroup(dev, fd);
   return kvmSpaprTceAttachIommuGroupLiobn(
     dev.kvm,

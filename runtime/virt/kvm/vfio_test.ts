@@ -49,8 +49,8 @@ Deno.test(`FILE_ADD: unreadable addr → EFAULT, closed fd → EBADF, non-VFIO f
   assert.equal(attr(t, 1n, int32(fdOf(t, "group12"))), -17); // the VMM added it at group bring-up
 });
 
-Deno.test(`FILE_DEL: fd not added → ENOENT; unknown attribute or group → ENXIO (${S})`, () => {
-  const t = withGroup();
+Deno.test(`[mainline] FILE_DEL: fd not added → ENOENT; unknown attribute or group → ENXIO (${S}; virt/kvm/vfio.c kvm_vfio_file_del)`, () => {
+  const t = withGroup("mainline");
   assert.equal(attr(t, 2n, int32(t.vmm.kvm())), -2);
   assert.equal(attr(t, 9n, int32(0)), -6);
   assert.equal(setDeviceAttr(t.vmm, dev(t), 7n, 1n, int32(0)), -6);
@@ -322,4 +322,40 @@ Deno.test(`[mainline] FILE_DEL unlinks the group's HW tables from every liobn ($
   assert.equal(stt.iommuTables.length, 1);
   assert.equal(attr(t, 2n, int32(fdOf(t, "group12"))), 0);
   assert.equal(stt.iommuTables.length, 0);
+});
+
+// ------------------------------------------------ seed-era external-user rules (second-pass review)
+
+Deno.test(`[seed] FILE_DEL: a non-group fd → EINVAL before ENOENT (vfio_group_get_external_user) (2016 virt/kvm/vfio.c kvm_vfio_set_group GROUP_DEL)`, () => {
+  const t = withGroup("seed");
+  assert.equal(attr(t, 2n, int32(t.vmm.kvm())), -22);
+});
+
+Deno.test(`[seed] SET_SPAPR_TCE_LIOBN: a group in no container → EINVAL (vfio_group_get_external_user) before ENOENT (${SEED}; 2016 drivers/vfio/vfio.c vfio_group_get_external_user)`, () => {
+  const t = withGroup("seed");
+  vfioPlatformAddGroup(t.k, 40, [{ bdf: "0001:40:00.0", driver: "vfio-pci" }]);
+  const g = t.vmm.open("/dev/vfio/40");
+  assert.equal(
+    attr(t, 3n, encodeStruct(kvm_vfio_spapr_tce_liobn, { argsz: 24n, fd: BigInt(g), liobn: 1n })),
+    -22,
+  );
+  assert.equal(attr(t, 1n, int32(g)), -22); // ADD refuses it the same way
+});
+
+Deno.test(`closing the KVM-VFIO fd: seed keeps the device and its groups until the VM goes (no ->release; kvm_vfio_destroy at VM teardown), mainline releases it (kvm_device_release → kvm_vfio_release) (virt/kvm/kvm_main.c kvm_device_release; virt/kvm/vfio.c)`, () => {
+  for (const profile of ["seed", "mainline"] as const) {
+    const t = withGroup(profile);
+    const g = t.guest();
+    const d = dev(t);
+    const kvm = t.vmm.proc.fget(g.vmfd).private_data as Kvm;
+    assert.equal(t.vmm.close(d), 0);
+    const again = t.ioctl(g.vmfd, KVM_CREATE_DEVICE, { type: 4n }).ret;
+    if (profile === "seed") {
+      assert.equal(again, -16, "seed: the first device still exists → EBUSY");
+      assert.equal(kvm.devices.length, 1);
+    } else {
+      assert.equal(again, 0, "mainline: released at close, a new one can be made");
+      assert.equal(kvm.devices.length, 1);
+    }
+  }
 });
