@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { EINVAL, ENOMEM } from "../../include/uapi/asm-generic/errno.ts";
+import { EFAULT } from "../../include/uapi/asm-generic/errno.ts";
 import { Errno } from "../../kernel/errno.ts";
 import type { MM } from "../../mm/mm.ts";
 
@@ -41,6 +41,8 @@ export interface IotlbMap {
   mm?: MM;
   /** Why this range is not really mapped (VA mode skipped an anonymous VMA). */
   note?: string;
+  /** Insertion order (the kernel's iotlb->list), for RETIRE eviction. */
+  seq?: number;
 }
 
 /** An IOTLB. */
@@ -51,6 +53,7 @@ export class VhostIotlb {
   /** Bumped on every change, so translation caches know to drop. */
   generation = 0;
   #hit: IotlbMap | undefined;
+  #seq = 0;
 
   constructor(limit = 0, flags = 0) {
     this.limit = limit;
@@ -62,8 +65,11 @@ export class VhostIotlb {
   }
 
   /**
-   * vhost_iotlb_add_range_ctx: EINVAL when last < start; ENOMEM when full
-   * (unless RETIRE). Overlaps are allowed here — callers check.
+   * vhost_iotlb_add_range_ctx: EFAULT when last < start. The limit is only
+   * enforced with VHOST_IOTLB_FLAG_RETIRE, by evicting the oldest entry (the
+   * head of the insertion list); without RETIRE the kernel never refuses a
+   * range for being over the limit (drivers/vhost/iotlb.c). Overlaps are
+   * allowed here — callers check.
    */
   addRange(
     start: bigint,
@@ -72,10 +78,17 @@ export class VhostIotlb {
     perm: number,
     extra: Partial<IotlbMap> = {},
   ): IotlbMap {
-    if (last < start) throw new Errno(EINVAL, "vhost_iotlb_add_range: last < start");
-    if (this.limit && this.maps.length >= this.limit) {
-      if (this.flags & VHOST_IOTLB_FLAG_RETIRE) this.maps.shift();
-      else throw new Errno(ENOMEM, `IOTLB full (${this.limit} entries)`);
+    if (last < start) throw new Errno(EFAULT, "vhost_iotlb_add_range: last < start");
+    if (
+      this.limit && this.maps.length >= this.limit && this.flags & VHOST_IOTLB_FLAG_RETIRE
+    ) {
+      // list_first_entry(&iotlb->list): the oldest insertion, not the lowest IOVA.
+      let oldest = 0;
+      for (let i = 1; i < this.maps.length; i++) {
+        if (this.maps[i]!.seq! < this.maps[oldest]!.seq!) oldest = i;
+      }
+      this.maps.splice(oldest, 1);
+      this.#hit = undefined;
     }
     const m: IotlbMap = {
       start: toNum(start),
@@ -85,6 +98,7 @@ export class VhostIotlb {
       startB: start,
       lastB: last,
       ...extra,
+      seq: this.#seq++,
     };
     let i = this.maps.length;
     while (i > 0 && this.maps[i - 1]!.start > m.start) i--;

@@ -169,19 +169,31 @@ export class VhostVdpa {
     return d;
   }
 
-  /** vhost_vdpa_reset: seed set_status(0); mainline the device reset (clean map unless IOTLB_PERSIST). */
+  /**
+   * vhost_vdpa_reset (open, release): seed set_status(0); mainline clears
+   * in_batch, then _compat_vdpa_reset.
+   */
   reset(): number {
-    const ops = this.vdpa.config;
     if (this.profile === "seed") {
-      ops.set_status(0);
+      this.vdpa.config.set_status(0);
       return 0;
     }
     this.inBatch = false;
+    return this.compatReset();
+  }
+
+  /**
+   * _compat_vdpa_reset (mainline; SET_STATUS 0 calls it directly, so an open
+   * IOTLB batch survives a status reset): clears `suspended`, then the device
+   * reset — clean map unless IOTLB_PERSIST was negotiated.
+   */
+  compatReset(): number {
+    this.suspended = false;
     const persist = vhostBackendHasFeature(
       this.dev.vqs[0],
       VHOST_BACKEND_F.VHOST_BACKEND_F_IOTLB_PERSIST!,
     );
-    return ops.reset(persist ? 0 : VDPA_RESET_F_CLEAN_MAP);
+    return this.vdpa.config.reset(persist ? 0 : VDPA_RESET_F_CLEAN_MAP);
   }
 
   /** Free every map (vhost_vdpa_cleanup / iotlb free); see vdpa_iotlb.ts. */
@@ -235,7 +247,7 @@ export class VhostVdpa {
     }
     if (this.profile === "seed") ops.set_status(status);
     else if (status === 0) {
-      const r = this.reset();
+      const r = this.compatReset();
       if (r) return r;
     } else ops.set_status(status);
     return 0;

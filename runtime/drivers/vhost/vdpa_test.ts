@@ -188,7 +188,7 @@ for (const p of ["seed", "mainline"] as const) {
     assert.equal(t.v.dev.vqs[0]!.callCtx, undefined);
   });
 
-  Deno.test(`${p}: SET_MEM_TABLE — padding → EOPNOTSUPP, > 64 regions → E2BIG, empty region → EFAULT (vhost_set_memory)`, () => {
+  Deno.test(`${p}: SET_MEM_TABLE — padding → EOPNOTSUPP, > 64 regions → E2BIG, empty region above gpa 0 → EFAULT (vhost_set_memory)`, () => {
     const t = boot(p);
     t.io(V.VHOST_SET_OWNER);
     assert.equal(t.io(V.VHOST_SET_MEM_TABLE, { nregions: 0n, padding: 1n }), E("EOPNOTSUPP"));
@@ -196,7 +196,7 @@ for (const p of ["seed", "mainline"] as const) {
     assert.equal(
       t.io(V.VHOST_SET_MEM_TABLE, {
         nregions: 1n,
-        regions: [{ guest_phys_addr: 0n, memory_size: 0n, userspace_addr: 0x10000n }],
+        regions: [{ guest_phys_addr: 0x1000n, memory_size: 0n, userspace_addr: 0x10000n }],
       }),
       E("EFAULT"),
     );

@@ -91,7 +91,7 @@ const hx = (n: number): string => `0x${n.toString(16)}`;
 
 /** struct vringh for a split ring. */
 export class Vringh {
-  readonly mem: DmaAccess;
+  mem: DmaAccess;
   readonly num: number;
   readonly desc: number;
   readonly avail: number;
@@ -114,6 +114,15 @@ export class Vringh {
     this.desc = desc;
     this.avail = avail;
     this.used = used;
+  }
+
+  /**
+   * vringh_set_iotlb: translate through another IOTLB from now on; the ring
+   * state (indexes, completed count) is kept.
+   */
+  setMem(mem: DmaAccess): void {
+    this.mem = mem;
+    this.#direct = typeof mem.direct === "function";
   }
 
   // `what` names the field for the error text; it is only formatted on a failure

@@ -23,7 +23,7 @@
  * ```
  * @module
  */
-import { EINVAL, ENOMEM } from "../../../include/uapi/asm-generic/errno.ts";
+import { EINVAL } from "../../../include/uapi/asm-generic/errno.ts";
 import { VIRTIO_CONFIG_S } from "../../../include/uapi/linux/virtio_config.ts";
 import { Errno } from "../../../kernel/errno.ts";
 import type { Kernel } from "../../../kernel/kernel.ts";
@@ -199,19 +199,30 @@ export class VdpaSim {
     }
   }
 
-  /** vdpasim_queue_ready: build the vring over the programmed addresses. */
+  /**
+   * vdpasim_queue_ready: build the vring over the programmed addresses.
+   * - seed (~v5.10): vringh_init_iotlb with the fixed size 256, which also
+   *   zeroes last_avail_idx — a SET_VRING_BASE sent before the enable is lost.
+   * - mainline: the programmed size; the stored avail index carries over and
+   *   used idx starts equal to it. With no SET_VRING_NUM (num 0)
+   *   vringh_init_iotlb fails ("Bad ring size 0", ignored), so the ring keeps
+   *   its reset state: 256 entries at IOVA 0 (vdpasim_vq_reset).
+   */
   #queueReady(idx: number): void {
     const vq = this.vqs[idx]!;
-    const num = this.profile === "seed" ? VDPASIM_QUEUE_MAX : vq.num || VDPASIM_QUEUE_MAX;
+    const seed = this.profile === "seed";
+    const bad = !seed && !vq.num;
+    if (bad) this.count("bad ring size (vringh_init_iotlb failed)");
     const vr = new Vringh(
       this.dmaFor(idx),
-      num,
-      toAddr(vq.descAddr),
-      toAddr(vq.driverAddr),
-      toAddr(vq.deviceAddr),
+      seed || bad ? VDPASIM_QUEUE_MAX : vq.num,
+      bad ? 0 : toAddr(vq.descAddr),
+      bad ? 0 : toAddr(vq.driverAddr),
+      bad ? 0 : toAddr(vq.deviceAddr),
     );
+    if (seed) vq.lastAvail = 0;
     vr.lastAvailIdx = vq.lastAvail;
-    if (this.profile === "mainline") {
+    if (!seed) {
       // Used idx starts equal to the stored avail idx (no inflight descriptors migrate).
       vr.lastUsedIdx = vq.lastAvail;
     }
@@ -345,7 +356,7 @@ export class VdpaSim {
     } catch (e) {
       if (!(e instanceof Errno)) throw e;
       t.reset();
-      return -ENOMEM;
+      return -e.errno;
     }
     return 0;
   }
@@ -380,8 +391,10 @@ export class VdpaSim {
         if (group > this.attr.ngroups) return -EINVAL;
         if (asid >= this.attr.nas) return -EINVAL;
         this.group2asid[group] = asid;
+        // vringh_set_iotlb on every vq of the group: a running ring switches
+        // IOTLB and keeps its indexes (vdpasim_set_group_asid).
         for (let i = 0; i < this.vqs.length; i++) {
-          if ((this.attr.vqGroup?.(i) ?? 0) === group && this.vqs[i]!.ready) this.#queueReady(i);
+          if ((this.attr.vqGroup?.(i) ?? 0) === group) this.vqs[i]!.vring?.setMem(this.dmaFor(i));
         }
         return 0;
       },
