@@ -168,3 +168,18 @@ Deno.test("mainline: SET_GROUP_ASID on a running vq switches its IOTLB and keeps
   assert.equal(rx.length, 1, "exactly the new frame, no replay of the old one");
   assert.deepEqual(rx[0]!.data, f);
 });
+
+Deno.test("VHOST_SET/GET_VRING_BUSYLOOP_TIMEOUT reach the core's vhost_vring_ioctl: stored per vq and read back, owner and index rules first; the seed's gates apply (drivers/vhost/vhost.c vhost_vring_ioctl; drivers/vhost/vdpa.c vhost_vdpa_vring_ioctl)", () => {
+  const m = boot("mainline");
+  assert.equal(m.io(V.VHOST_SET_VRING_BUSYLOOP_TIMEOUT, { index: 0n, num: 50n }), E("EPERM"));
+  m.io(V.VHOST_SET_OWNER);
+  assert.equal(m.io(V.VHOST_SET_VRING_BUSYLOOP_TIMEOUT, { index: 1n, num: 50n }), 0);
+  assert.equal(m.rec(V.VHOST_GET_VRING_BUSYLOOP_TIMEOUT, { index: 1n }).num, 50n);
+  assert.equal(m.rec(V.VHOST_GET_VRING_BUSYLOOP_TIMEOUT, { index: 0n }).num, 0n);
+  assert.equal(m.io(V.VHOST_GET_VRING_BUSYLOOP_TIMEOUT, { index: 99n }), E("ENOBUFS"));
+  const s = boot("seed");
+  s.io(V.VHOST_SET_OWNER);
+  assert.equal(s.io(V.VHOST_SET_VRING_BUSYLOOP_TIMEOUT, { index: 0n, num: 5n }), E("EBUSY"));
+  const n = negotiated("seed");
+  assert.equal(n.io(V.VHOST_SET_VRING_BUSYLOOP_TIMEOUT, { index: 0n, num: 5n }), 0);
+});

@@ -36,6 +36,9 @@ Deno.test("every VHOST_* ioctl number matches the reference table (vhost-vdpa.md
     VHOST_SET_VRING_KICK: 0x4008AF20,
     VHOST_SET_VRING_CALL: 0x4008AF21,
     VHOST_SET_VRING_ERR: 0x4008AF22,
+    // Not in the reference table; include/uapi/linux/vhost.h (both _IOW).
+    VHOST_SET_VRING_BUSYLOOP_TIMEOUT: 0x4008AF23,
+    VHOST_GET_VRING_BUSYLOOP_TIMEOUT: 0x4008AF24,
     VHOST_SET_BACKEND_FEATURES: 0x4008AF25,
     VHOST_GET_BACKEND_FEATURES: 0x8008AF26,
     VHOST_VDPA_GET_DEVICE_ID: 0x8004AF70,

@@ -30,12 +30,14 @@ import {
 } from "../../include/uapi/asm-generic/errno.ts";
 import {
   VHOST_GET_VRING_BASE,
+  VHOST_GET_VRING_BUSYLOOP_TIMEOUT,
   VHOST_SET_LOG_BASE,
   VHOST_SET_LOG_FD,
   VHOST_SET_MEM_TABLE,
   VHOST_SET_OWNER,
   VHOST_SET_VRING_ADDR,
   VHOST_SET_VRING_BASE,
+  VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
   VHOST_SET_VRING_CALL,
   VHOST_SET_VRING_ERR,
   VHOST_SET_VRING_KICK,
@@ -96,6 +98,8 @@ export class VhostVirtqueue {
   kickWaiter: ((ctx: EventfdCtx) => void) | undefined;
   callCtx: EventfdCtx | undefined;
   errorCtx: EventfdCtx | undefined;
+  /** VHOST_SET_VRING_BUSYLOOP_TIMEOUT's value (µs); vhost-vdpa never polls. */
+  busyloopTimeout = 0;
   ackedFeatures = 0n;
   ackedBackendFeatures = 0n;
   /** Set by the driver: what a kick does (vhost-vdpa: the device's kick_vq). */
@@ -312,6 +316,18 @@ export function vhostVringIoctl(k: Kernel, d: VhostDev, cmd: number, arg: bigint
     const ctx = eventfdGet(k, fd);
     if (cmd === nr(k, VHOST_SET_VRING_CALL)) vq.callCtx = ctx;
     else vq.errorCtx = ctx;
+    return 0;
+  }
+  if (cmd === nr(k, VHOST_SET_VRING_BUSYLOOP_TIMEOUT)) {
+    vq.busyloopTimeout = readState(k, arg).num;
+    return 0;
+  }
+  if (cmd === nr(k, VHOST_GET_VRING_BUSYLOOP_TIMEOUT)) {
+    const b = new Uint8Array(8);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, idx, true);
+    dv.setUint32(4, vq.busyloopTimeout, true);
+    mm.write(Number(arg), b);
     return 0;
   }
   return -ENOIOCTLCMD;

@@ -255,6 +255,34 @@ export const VHOST_SET_VRING_ERR = IOW("VHOST_SET_VRING_ERR", VHOST_VIRTIO, 0x22
     `EBADF / EINVAL: as for SET_VRING_CALL (${R} §4.3)`,
   ],
 });
+export const VHOST_SET_VRING_BUSYLOOP_TIMEOUT = IOW(
+  "VHOST_SET_VRING_BUSYLOOP_TIMEOUT",
+  VHOST_VIRTIO,
+  0x23,
+  8,
+  { kind: "struct", struct: vhost_vring_state, io: "in" },
+  {
+    fd: FD,
+    source: SRC,
+    doc:
+      "Busy-poll timeout (µs) of vq `index`: stored by the vhost core (vhost_vring_ioctl), used only by vhost-net's polling.",
+    errors: [OWNER_EPERM, ...IDX_ERRS, READY_EBUSY],
+  },
+);
+export const VHOST_GET_VRING_BUSYLOOP_TIMEOUT = IOW(
+  "VHOST_GET_VRING_BUSYLOOP_TIMEOUT",
+  VHOST_VIRTIO,
+  0x24,
+  8,
+  { kind: "struct", struct: vhost_vring_state, io: "inout" },
+  {
+    fd: FD,
+    source: SRC,
+    doc:
+      "The busy-poll timeout of vq `index`. Declared _IOW in the uapi although the kernel writes the answer back.",
+    errors: [OWNER_EPERM, ...IDX_ERRS, READY_EBUSY],
+  },
+);
 export const VHOST_SET_BACKEND_FEATURES = IOW("VHOST_SET_BACKEND_FEATURES", VHOST_VIRTIO, 0x25, 8, {
   kind: "ptr",
   type: "u64",
@@ -529,6 +557,8 @@ export const VHOST_IOCTLS: readonly IoctlDef[] = [
   VHOST_SET_VRING_KICK,
   VHOST_SET_VRING_CALL,
   VHOST_SET_VRING_ERR,
+  VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
+  VHOST_GET_VRING_BUSYLOOP_TIMEOUT,
   VHOST_SET_BACKEND_FEATURES,
   VHOST_GET_BACKEND_FEATURES,
   VHOST_VDPA_GET_DEVICE_ID,
@@ -554,7 +584,8 @@ export const VHOST_IOCTLS: readonly IoctlDef[] = [
 
 /** The ioctls the seed defines (generic vhost ones it answers + 0x70–0x76). */
 export const VHOST_SEED_IOCTLS: readonly IoctlDef[] = VHOST_IOCTLS.filter((d) =>
-  d.seed !== undefined || d === VHOST_RESET_OWNER || d === VHOST_SET_VRING_ERR
+  d.seed !== undefined || d === VHOST_RESET_OWNER || d === VHOST_SET_VRING_ERR ||
+  d === VHOST_SET_VRING_BUSYLOOP_TIMEOUT || d === VHOST_GET_VRING_BUSYLOOP_TIMEOUT
 );
 
 registerUapi({ ioctls: VHOST_IOCTLS, structs: [vhost_vdpa_config_arg] });
