@@ -26,7 +26,12 @@ import {
 } from "../include/asm/sysreg.ts";
 import { kvmTimerSetCntvoff, timerDisableTraps, timerEnableTraps } from "./hyp/timer-sr.ts";
 import { type ArmHw, armHw, type CostTable, newCosts, type PCpu } from "./pcpu.ts";
-import { kvmVgicInjectIrq, kvmVgicMapIsActive, vgicOf } from "./vgic/vgic.ts";
+import {
+  kvmVgicInjectIrq,
+  kvmVgicMapIsActive,
+  kvmVgicResetMappedIrq,
+  vgicOf,
+} from "./vgic/vgic.ts";
 
 /** Which timer context. */
 export type TimerKind = "vtimer" | "ptimer";
@@ -34,7 +39,10 @@ export type TimerKind = "vtimer" | "ptimer";
 /** struct arch_timer_context (reduced). */
 export interface TimerCtx {
   kind: TimerKind;
-  /** CNTx_CTL without ISTATUS (ENABLE | IMASK). */
+  /**
+   * CNTx_CTL as KVM stores it (u32 cnt_ctl): ENABLE | IMASK, plus any RES0
+   * bits a ONE_REG or trapped write left — only ISTATUS is stripped.
+   */
   ctl: bigint;
   cval: bigint;
   /** irq.level: the line KVM drives into the vgic. */
@@ -164,8 +172,11 @@ export function kvmTimerVcpuInit(vcpu: KvmVcpu): void {
 /**
  * kvm_timer_vcpu_reset (KVM_ARM_VCPU_INIT → kvm_reset_vcpu): both CTLs back
  * to 0 — disabled and unmasked, the ARMv7 reset value KVM picks although
- * ARMv8 leaves it UNKNOWN; once the timer is enabled the lines drop; the
- * ptimer's soft timer is cancelled. CVAL and the offsets are kept.
+ * ARMv8 leaves it UNKNOWN; once the timer is enabled the lines drop and,
+ * with a vgic, the HW-mapped vtimer interrupt is reset (active, pending and
+ * line cleared: kvm_vgic_reset_mapped_irq — virt/kvm/arm/arch_timer.c at
+ * v4.15+ and arch/arm64/kvm/arch_timer.c alike); the ptimer's soft timer is
+ * cancelled. CVAL and the offsets are kept.
  *
  * @example
  * ```ts
@@ -182,6 +193,7 @@ export function kvmTimerVcpuReset(vcpu: KvmVcpu): void {
   if (t.enabled) {
     kvmTimerUpdateIrq(vcpu, false, t.vtimer);
     kvmTimerUpdateIrq(vcpu, false, t.ptimer);
+    if (vgicOf(vcpu.kvm)) kvmVgicResetMappedIrq(vcpu, timerPpi(vcpu, "vtimer"));
   }
   softCancel(t.ptimer, vcpu);
 }
@@ -244,7 +256,9 @@ export function ctxState(vcpu: KvmVcpu, kind: TimerKind): { ctl: bigint; cval: b
 }
 
 /**
- * read_timer_ctl: ISTATUS is set whenever CVAL ≤ now, even when disabled (a KVM choice).
+ * read_timer_ctl: the stored CTL (every bit userspace or the trapped guest
+ * wrote except ISTATUS; the hardware keeps only ENABLE|IMASK) with ISTATUS
+ * set whenever CVAL ≤ now, even when disabled (a KVM choice).
  *
  * @example
  * ```ts
@@ -253,7 +267,22 @@ export function ctxState(vcpu: KvmVcpu, kind: TimerKind): { ctl: bigint; cval: b
  */
 export function readTimerCtl(vcpu: KvmVcpu, kind: TimerKind): bigint {
   const s = ctxState(vcpu, kind);
-  return (s.ctl & 3n) | (s.cval <= timerNow(vcpu, kind) ? ARCH_TIMER_CTRL_IT_STAT : 0n);
+  return s.ctl | (s.cval <= timerNow(vcpu, kind) ? ARCH_TIMER_CTRL_IT_STAT : 0n);
+}
+
+/**
+ * A CTL value as KVM stores a userspace (ONE_REG) or trapped-guest write:
+ * `value & ~ARCH_TIMER_CTRL_IT_STAT` into the u32 cnt_ctl — other RES0 bits
+ * are kept and read back (arch_timer.c kvm_arm_timer_set_reg; v4.15
+ * sys_regs.c access_cntp_ctl; mainline kvm_arm_timer_write).
+ *
+ * @example
+ * ```ts
+ * console.log(ctlFromUser(0xffn)); // 251n
+ * ```
+ */
+export function ctlFromUser(value: bigint): bigint {
+  return BigInt.asUintN(32, value) & ~ARCH_TIMER_CTRL_IT_STAT;
 }
 
 /**
@@ -293,7 +322,7 @@ export function kvmTimerShouldFire(vcpu: KvmVcpu, ctx: TimerCtx): boolean {
   const t = timerCpu(vcpu);
   const hw = armHw(vcpu.kvm.kernel);
   if (ctx.kind === "vtimer" && !hw.legacy && t.loaded && t.cpu) {
-    ctx.ctl = t.cpu.readCtl() & 3n;
+    ctx.ctl = t.cpu.readCtl();
     ctx.cval = t.cpu.readCval();
   }
   if (!canFire(ctx)) return false;
@@ -338,7 +367,7 @@ export function timerSaveState(vcpu: KvmVcpu): void {
   if (!t.loaded || !t.cpu) return;
   const c = t.cpu;
   if (t.enabled) {
-    t.vtimer.ctl = c.readCtl() & 3n;
+    t.vtimer.ctl = c.readCtl();
     t.vtimer.cval = c.readCval();
   }
   c.writeCtl(0n);
@@ -524,7 +553,7 @@ export function kvmTimerSyncHwstate(vcpu: KvmVcpu): void {
     return;
   }
   if (t.vtimer.level && t.loaded && t.cpu) {
-    t.vtimer.ctl = t.cpu.readCtl() & 3n;
+    t.vtimer.ctl = t.cpu.readCtl();
     t.vtimer.cval = t.cpu.readCval();
     if (!kvmTimerShouldFire(vcpu, t.vtimer)) kvmTimerUpdateIrq(vcpu, false, t.vtimer);
   }
@@ -558,7 +587,7 @@ export function kvmArchTimerHandler(cpu: PCpu): void {
     cpu.ppiActive = true; // acknowledged; forwarded, so EOI only drops priority
     cpu.rearm();
     if (!t.vtimer.level) {
-      t.vtimer.ctl = cpu.readCtl() & 3n;
+      t.vtimer.ctl = cpu.readCtl();
       if (canFire(t.vtimer)) kvmTimerUpdateIrq(vcpu, true, t.vtimer);
     }
   });

@@ -52,7 +52,7 @@ Deno.test("the vtimer offset starts at the physical counter at vCPU creation (kv
 });
 
 Deno.test("KVM_ARM_SET_COUNTER_OFFSET: reserved ≠ 0 → EINVAL; vCPU in KVM_RUN → EBUSY; then CNT writes are ignored (api.rst §4.138)", () => {
-  const t = bootArm();
+  const t = bootArm({ profile: "mainline" });
   assert.equal(t.b("set_counter_offset", t.vmm.objects.get("vm1")!, 5n, 1n), -22n);
   const raw = t.vmm.ioctl(t.vmm.guests.get("vm1")!.vmfd, KVM_ARM_SET_COUNTER_OFFSET, {
     counter_offset: 5n,
@@ -70,7 +70,7 @@ Deno.test("KVM_ARM_SET_COUNTER_OFFSET: reserved ≠ 0 → EINVAL; vCPU in KVM_RU
 });
 
 Deno.test("KVM_CAP_COUNTER_OFFSET (227) is advertised on arm64 (kvm-nested-timer.md C.5)", () => {
-  const t = bootArm();
+  const t = bootArm({ profile: "mainline" });
   const r = t.vmm.ioctl(t.vmm.kvm(), KVM_CHECK_EXTENSION, 227n);
   assert.equal(r.ret, 1);
 });

@@ -39,6 +39,7 @@ import {
 } from "../include/uapi/asm/kvm.ts";
 import { armVcpuReset } from "./arm.ts";
 import {
+  ctlFromUser,
   kvmTimerShouldFire,
   kvmTimerUpdateIrq,
   kvmTimerVcpuInit,
@@ -65,7 +66,7 @@ function syncFromHw(vcpu: KvmVcpu): void {
   const t = timerCpu(vcpu);
   if (vtimerInHw(vcpu) && t.enabled) {
     armHw(vcpu.kvm.kernel).inPhase("user", vcpu, () => {
-      t.vtimer.ctl = t.cpu!.readCtl() & 3n;
+      t.vtimer.ctl = t.cpu!.readCtl();
       t.vtimer.cval = t.cpu!.readCval();
     });
   }
@@ -111,7 +112,8 @@ export function timerGetReg(vcpu: KvmVcpu, id: bigint): bigint {
 }
 
 /**
- * kvm_arm_timer_set_reg: CTL drops ISTATUS; CNT moves the VM-wide offset
+ * kvm_arm_timer_set_reg: CTL drops ISTATUS (other bits are stored and read
+ * back, see ctlFromUser); CNT moves the VM-wide offset
  * (offset = physical counter − value) unless KVM_ARM_SET_COUNTER_OFFSET was
  * used, in which case the write is silently ignored.
  *
@@ -128,7 +130,7 @@ export function timerSetReg(vcpu: KvmVcpu, id: bigint, value: bigint): void {
   let kind: TimerKind = "vtimer";
   switch (id) {
     case KVM_REG_ARM_TIMER_CTL:
-      t.vtimer.ctl = value & 3n;
+      t.vtimer.ctl = ctlFromUser(value);
       break;
     case KVM_REG_ARM_TIMER_CVAL:
       t.vtimer.cval = value;
@@ -138,7 +140,7 @@ export function timerSetReg(vcpu: KvmVcpu, id: bigint, value: bigint): void {
       break;
     case KVM_REG_ARM_PTIMER_CTL:
       kind = "ptimer";
-      t.ptimer.ctl = value & 3n;
+      t.ptimer.ctl = ctlFromUser(value);
       break;
     case KVM_REG_ARM_PTIMER_CVAL:
       kind = "ptimer";
@@ -289,11 +291,33 @@ export function setCounterOffset(kvm: Kvm, offset: bigint, reserved: bigint): nu
   return 0;
 }
 
+/**
+ * KVM_CAP_COUNTER_OFFSET and KVM_ARM_SET_COUNTER_OFFSET came with v6.4. The
+ * `seed` profile's kernel (v4.15: virt/kvm/arm/arch_timer.c, whose
+ * kvm_arm_timer_set_reg moves cntvoff on every TIMER_CNT write) has neither:
+ * the cap answers 0 and the ioctl falls to kvm_arch_vm_ioctl's `default:
+ * return -EINVAL` before its argument is read.
+ *
+ * @example
+ * ```ts
+ * // hasCounterOffset(kvm.kernel) === false under `kernel seed`
+ * ```
+ */
+export function hasCounterOffset(k: { config: { profile: string } }): boolean {
+  return k.config.profile !== "seed";
+}
+
 ext.vmIoctls.push([KVM_ARM_SET_COUNTER_OFFSET, (kvm, arg) => {
+  if (!hasCounterOffset(kvm.kernel)) {
+    throw new Errno(
+      EINVAL,
+      "no KVM_ARM_SET_COUNTER_OFFSET before v6.4 (kvm_arch_vm_ioctl default)",
+    );
+  }
   const o = copyStructFromUser(kvm.kernel, kvm_arm_counter_offset, arg);
   return setCounterOffset(kvm, o.counter_offset as bigint, o.reserved as bigint);
 }]);
-ext.caps.set(Number(KVM_CAP.KVM_CAP_COUNTER_OFFSET), () => 1);
+ext.caps.set(Number(KVM_CAP.KVM_CAP_COUNTER_OFFSET), (_kvm, k) => hasCounterOffset(k) ? 1 : 0);
 ext.caps.set(Number(KVM_CAP.KVM_CAP_IRQCHIP), () => 1);
 
 // ------------------------------------------------------------ arm.c glue

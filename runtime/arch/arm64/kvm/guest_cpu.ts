@@ -29,7 +29,15 @@ import {
   CNTVCT_EL0,
   sysRegName,
 } from "../include/asm/sysreg.ts";
-import { cvalFromTval, timerCpu, timerEmulate, timerNow, timerVm, tvalOf } from "./arch_timer.ts";
+import {
+  ctlFromUser,
+  cvalFromTval,
+  timerCpu,
+  timerEmulate,
+  timerNow,
+  timerVm,
+  tvalOf,
+} from "./arch_timer.ts";
 import { armHw } from "./pcpu.ts";
 import { ensureRunning, kvmHandleWfi, roundTrip, settle } from "./run.ts";
 import { vgicGuestAck, vgicGuestEoi, vgicIsPending, vgicPrivate } from "./vgic/vgic.ts";
@@ -45,17 +53,43 @@ function trapped<T>(vcpu: KvmVcpu, fn: () => T): T {
   return r;
 }
 
-/** The emulated ptimer register access (kvm_arm_timer_read/write_sysreg for an emulated context). */
+/**
+ * The emulated ptimer's CNTP_TVAL_EL0 as the `seed` profile's kernel
+ * computes it (v4.15 arch/arm64/kvm/sys_regs.c access_cntp_tval): a read
+ * returns the full 64-bit CVAL − now and a write sets CVAL = now + the
+ * 64-bit register value — no 32-bit truncation, no sign extension (mainline's
+ * kvm_arm_timer_read/write use lower_32_bits and `(s32)val`).
+ */
+function seedPtimerTval(cval: bigint, now: bigint): bigint {
+  return BigInt.asUintN(64, cval - now);
+}
+
+/** See {@link seedPtimerTval}: v4.15 access_cntp_tval's write, CVAL = regval + now. */
+function seedPtimerCvalFromTval(now: bigint, regval: bigint): bigint {
+  return BigInt.asUintN(64, now + regval);
+}
+
+/**
+ * The emulated ptimer register access (mainline kvm_arm_timer_read/write_sysreg
+ * for an emulated context; v4.15 sys_regs.c access_cntp_* under `kernel seed`,
+ * whose TVAL is the raw 64-bit difference).
+ */
 function ptimerAccess(vcpu: KvmVcpu, enc: bigint, write: boolean, val = 0n): bigint {
   const p = timerCpu(vcpu).ptimer;
   const now = timerNow(vcpu, "ptimer");
+  if (vcpu.kvm.kernel.config.profile === "seed" && enc === CNTP_TVAL_EL0) {
+    if (!write) return seedPtimerTval(p.cval, now);
+    p.cval = seedPtimerCvalFromTval(now, val);
+    timerEmulate(vcpu, p);
+    return 0n;
+  }
   if (!write) {
-    if (enc === CNTP_CTL_EL0) return (p.ctl & 3n) | (p.cval <= now ? ARCH_TIMER_CTRL_IT_STAT : 0n);
+    if (enc === CNTP_CTL_EL0) return p.ctl | (p.cval <= now ? ARCH_TIMER_CTRL_IT_STAT : 0n);
     if (enc === CNTP_CVAL_EL0) return p.cval;
     if (enc === CNTP_TVAL_EL0) return tvalOf(p.cval, now);
     return now; // CNTPCT_EL0
   }
-  if (enc === CNTP_CTL_EL0) p.ctl = val & 3n;
+  if (enc === CNTP_CTL_EL0) p.ctl = ctlFromUser(val);
   else if (enc === CNTP_CVAL_EL0) p.cval = BigInt.asUintN(64, val);
   else if (enc === CNTP_TVAL_EL0) p.cval = cvalFromTval(now, val);
   timerEmulate(vcpu, p);

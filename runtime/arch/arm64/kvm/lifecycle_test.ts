@@ -199,7 +199,7 @@ for (const mode of ["lazy", "legacy"]) {
 }
 
 Deno.test("selftest with -o (KVM_ARM_SET_COUNTER_OFFSET) passes (arch_timer.c -o; api.rst §4.138)", () => {
-  const t = bootArm({ vcpus: 2 });
+  const t = bootArm({ vcpus: 2, profile: "mainline" });
   const r = t.b(
     "timer_selftest",
     t.vmm.objects.get("vm1")!,

@@ -129,7 +129,7 @@ Deno.test("a vCPU created later resets the VM-wide vtimer offset to the physical
 });
 
 Deno.test("after KVM_ARM_SET_COUNTER_OFFSET a new vCPU keeps the offset, and PTIMER_CNT writes are ignored too (api.rst §4.138; kvm-nested-timer.md C.5)", () => {
-  const t = bootArm({ vcpus: 1 });
+  const t = bootArm({ vcpus: 1, profile: "mainline" });
   t.kernel.clock.advance(4 * MS); // counter 100000
   assert.equal(t.b("set_counter_offset", t.vmm.objects.get("vm1")!, 30_000n), 0n);
   assert.ok(t.vmm.ioctl(t.vmm.guests.get("vm1")!.vmfd, KVM_CREATE_VCPU, 1n).ret >= 0);
@@ -141,7 +141,7 @@ Deno.test("after KVM_ARM_SET_COUNTER_OFFSET a new vCPU keeps the offset, and PTI
 });
 
 Deno.test("KVM_ARM_SET_COUNTER_OFFSET checks reserved before locking the vCPUs: reserved ≠ 0 → EINVAL even while they run (kvm-nested-timer.md C.5; kvm_vm_ioctl_set_counter_offset)", () => {
-  const t = bootArm({ vcpus: 2 });
+  const t = bootArm({ vcpus: 2, profile: "mainline" });
   const vmfd = t.vmm.guests.get("vm1")!.vmfd;
   const r = (reserved: bigint) =>
     t.vmm.ioctl(vmfd, KVM_ARM_SET_COUNTER_OFFSET, { counter_offset: 1n, reserved }).ret;

@@ -88,7 +88,9 @@ const DOCS: Record<string, string> = {
   CNTPCT_EL0: "Physical counter. For a guest: physical counter − the VM's poffset (0 unless set).",
   CNTVCT_EL0: "Virtual counter = physical counter − CNTVOFF_EL2. KVM keeps one VM-wide voffset.",
   CNTP_TVAL_EL0:
-    "EL1 physical timer TimerValue: signed 32-bit view of CVAL − now. Emulated by KVM here (traps).",
+    "EL1 physical timer TimerValue: signed 32-bit view of CVAL − now. Emulated by KVM here (traps). " +
+    "Under `kernel seed` KVM's emulation (v4.15 sys_regs.c access_cntp_tval) is not 32-bit: a read " +
+    "returns the whole 64-bit CVAL − now, a write sets CVAL = now + the 64-bit register value.",
   CNTP_CTL_EL0:
     "EL1 physical timer control: ENABLE (bit 0), IMASK (bit 1), ISTATUS (bit 2, read-only).",
   CNTP_CVAL_EL0: "EL1 physical timer compare value: fires when CVAL ≤ CNTPCT.",

@@ -85,7 +85,7 @@ export function legacyTimerSaveState(
   saved: SavedVtimer,
 ): void {
   if (enabled) {
-    saved.ctl = cpu.readCtl() & 3n;
+    saved.ctl = cpu.readCtl();
     saved.cval = cpu.readCval();
   }
   cpu.writeCtl(0n);

@@ -144,6 +144,25 @@ export function kvmVgicMapPhysIrq(vcpu: KvmVcpu, intid: number): void {
 }
 
 /**
+ * kvm_vgic_reset_mapped_irq (vgic.c; called by kvm_timer_vcpu_reset): a
+ * HW-mapped interrupt forgets its active, pending and line state, so a
+ * vCPU reset in the middle of a timer interrupt starts clean. Unmapped
+ * interrupts are left alone.
+ *
+ * @example
+ * ```ts
+ * // kvmVgicResetMappedIrq(vcpu, 27)
+ * ```
+ */
+export function kvmVgicResetMappedIrq(vcpu: KvmVcpu, intid: number): void {
+  const irq = vgicPrivate(vcpu)[intid]!;
+  if (!irq.hw) return;
+  irq.active = false;
+  irq.lrPending = false;
+  irq.level = false;
+}
+
+/**
  * kvm_vgic_map_is_active: is the mapped virtual interrupt active in the vgic?
  *
  * @example

@@ -149,6 +149,8 @@ export const KVM_ARM_SET_COUNTER_OFFSET = IOW("KVM_ARM_SET_COUNTER_OFFSET", KVMI
   errors: [
     "EINVAL: reserved ≠ 0 (api.rst §4.138)",
     "EBUSY: a vCPU cannot be locked — its thread is inside a vcpu ioctl such as KVM_RUN (lock_all_vcpus)",
+    "EINVAL: always under `kernel seed` — v6.4 added the ioctl; v4.15's kvm_arch_vm_ioctl answers its " +
+    "`default: return -EINVAL`",
   ],
 });
 
@@ -193,7 +195,8 @@ const TIMER_ATTR_DOCS = [
     name: "KVM_CAP_COUNTER_OFFSET",
     doc:
       "arm64: KVM_ARM_SET_COUNTER_OFFSET is available (one VM-wide offset for the virtual and physical " +
-      "counters; afterwards ONE_REG TIMER_CNT/PTIMER_CNT writes are ignored).",
+      "counters; afterwards ONE_REG TIMER_CNT/PTIMER_CNT writes are ignored). Since v6.4: answers 0 " +
+      "under `kernel seed`.",
     source: "Documentation/virt/kvm/api.rst §4.138; kvm-nested-timer.md C.5",
   },
   {
