@@ -46,7 +46,12 @@ ext.vcpuMmapPages = 2;
 // arch/arm64/kvm/arm.c kvm_arch_vm_ioctl: `default: return -EINVAL;`
 ext.vmIoctlDefault = EINVAL;
 ext.initVm = (kvm) => {
-  // arm.c kvm_arch_init_vm → kvm_init_ipa_range: type bits 7:0 = IPA bits.
+  // Seed era (v4.15 arm.c kvm_arch_init_vm): `if (type) return -EINVAL;` — the
+  // IPA-size type bits and KVM_CAP_ARM_VM_IPA_SIZE came in v4.20.
+  if (kvm.kernel.config.profile === "seed" && kvm.type !== 0) {
+    throw new Errno(EINVAL, "VM type must be 0 before v4.20");
+  }
+  // Mainline kvm_arch_init_vm → kvm_init_ipa_range: type bits 7:0 = IPA bits.
   if (kvm.type & ~0xff) throw new Errno(EINVAL, "unknown type bits");
   const ipa = kvm.type & 0xff;
   if (ipa !== 0 && (ipa < 32 || ipa > IPA_LIMIT)) throw new Errno(EINVAL, "IPA size out of range");
@@ -55,7 +60,10 @@ ext.initVm = (kvm) => {
 ext.vcpuRunCheck = (vcpu) => {
   if (!vcpu.arch["initialized"]) throw new Errno(ENOEXEC, "KVM_ARM_VCPU_INIT not done");
 };
-ext.caps.set(Number(KVM_CAP.KVM_CAP_ARM_VM_IPA_SIZE), () => IPA_LIMIT);
+ext.caps.set(
+  Number(KVM_CAP.KVM_CAP_ARM_VM_IPA_SIZE),
+  (_kvm, k) => (k.config.profile === "seed" ? 0 : IPA_LIMIT),
+);
 // Recommended vCPU count: min(num_online_cpus(), max) (arm.c).
 ext.caps.set(
   Number(KVM_CAP.KVM_CAP_NR_VCPUS),
