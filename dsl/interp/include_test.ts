@@ -3,7 +3,7 @@
 // same place (DESIGN.md principle 5).
 import assert from "node:assert/strict";
 import { readInclude } from "../../cli/io.ts";
-import { includeTarget, unfinishedEntry } from "./include.ts";
+import { includeTarget } from "./include.ts";
 import { Session } from "./session.ts";
 
 function tree(files: Record<string, string>): string {
@@ -50,11 +50,4 @@ Deno.test("include: the replay after a failed statement re-reads includes from t
   assert.equal(r.ok, false);
   assert.doesNotMatch(r.lines.join("\n"), /replay failed|internal error/);
   assert.deepEqual(s.run("g", "<repl>").lines, ["7"]);
-});
-
-Deno.test("REPL entries: an open bracket continues, an unclosed string does not swallow later lines", () => {
-  assert.equal(unfinishedEntry("for i in 0..2 {"), true);
-  assert.equal(unfinishedEntry('let s = "{'), false);
-  assert.equal(unfinishedEntry('"abc'), false);
-  assert.equal(unfinishedEntry("1 # ("), false);
 });

@@ -40,7 +40,8 @@ import { kindOf, Obj, showValue, type Value, valuesEqual } from "../../runtime/v
 import { Vmm } from "../../runtime/vmm/vmm.ts";
 import { hcallName } from "../../runtime/arch/powerpc/include/asm/hvcall.ts";
 import { ioctlRetText } from "./eval.ts";
-import { includeChain, includeTarget, unfinishedEntry } from "./include.ts";
+import { includeChain, includeTarget } from "./include.ts";
+import { unfinishedEntry } from "./entry.ts";
 
 const MAX_INCLUDE_DEPTH = 16;
 const MAX_LOOP = 10_000_000n;
