@@ -19,6 +19,7 @@ export { emptyVocabulary } from "./vocabulary.ts";
 export { lex, type LexResult } from "./lexer.ts";
 export { parse, type ParseResult } from "./parser.ts";
 export { check, type CheckOptions } from "./checker.ts";
+export { type IncludedNames, includedNames, type IncludeSource } from "./check_includes.ts";
 export {
   colorWanted,
   type Diagnostic,
