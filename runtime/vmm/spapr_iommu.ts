@@ -428,7 +428,9 @@ spaprRegisterHcall(H_PUT_TCE_INDIRECT.nr, (vmm, v, args) => {
   const ps = 1n << BigInt(t.pageShift);
   let ioba = ioba0 & ~(ps - 1n);
   const g = v.guest;
-  let ret = H_SUCCESS;
+  // `ret = H_PARAMETER` before the loop: npages == 0 answers H_PARAMETER
+  // (qemu/qemu:hw/ppc/spapr_iommu.c h_put_tce_indirect).
+  let ret = H_PARAMETER;
   for (let i = 0n; i < npages; i++, ioba += ps) {
     const gpa = list + i * 8n;
     // ldq_be_phys has no error path: an entry outside guest RAM reads as
@@ -453,7 +455,8 @@ spaprRegisterHcall(H_STUFF_TCE.nr, (vmm, v, args) => {
   const ps = 1n << BigInt(t.pageShift);
   let ioba = ioba0 & ~(ps - 1n);
   if (npages > BigInt(t.nbTable)) return { ret: H_PARAMETER };
-  let ret = H_SUCCESS;
+  // As in h_put_tce_indirect, npages == 0 leaves the initial H_PARAMETER.
+  let ret = H_PARAMETER;
   for (let i = 0n; i < npages; i++, ioba += ps) {
     ret = putTceEmu(vmm, t, ioba, value);
     if (ret !== H_SUCCESS) break;

@@ -276,3 +276,13 @@ Deno.test(`device DMA: a bus address is a u64 — dma_read at -1 is 0xffffffffff
   );
   assert.equal(iommuState(t.k).devices.get("0001:01:00.0")!.group.faults, 2);
 });
+
+Deno.test(`QEMU h_put_tce_indirect / h_stuff_tce: npages == 0 → H_PARAMETER (ret starts as H_PARAMETER and the loop never runs) (${S} §1.5; ${QEMU} h_put_tce_indirect, h_stuff_tce)`, () => {
+  const t = userWindow();
+  const r = t.hcall(0x13C, [0x8000_0000n, 0n, 0x30_0000n, 0n]);
+  assert.equal(r.where, "user");
+  assert.equal(r.ret, -4n);
+  const s = t.hcall(0x138, [0x8000_0000n, 0n, 0n, 0n]);
+  assert.equal(s.where, "user");
+  assert.equal(s.ret, -4n);
+});

@@ -136,24 +136,32 @@ export function mmIommuGet(mm: MM, ua: number, entries: number): MmIommuMem | un
 
 /**
  * mm_iommu_new: register a new region. EINVAL if it overlaps another,
- * EFAULT if part of it is not mapped, ENOMEM for zero pages.
+ * EFAULT if part of it is not mapped, ENOMEM for zero pages. The order
+ * differs by era: 2016 (mmu_context_iommu.c mm_iommu_get) checks overlap
+ * before pinning; mainline (book3s64/iommu_api.c mm_iommu_do_alloc) pins
+ * first and checks overlap under mem_list_mutex afterwards, so a range both
+ * overlapping and not mapped gets EFAULT there (`pinFirst`).
  *
  * @example
  * ```ts
  * // mmIommuNew(mm, ua, entries)
  * ```
  */
-export function mmIommuNew(mm: MM, ua: number, entries: number): MmIommuMem {
+export function mmIommuNew(mm: MM, ua: number, entries: number, pinFirst = false): MmIommuMem {
   if (entries === 0) throw new Errno(ENOMEM, "zero-sized registration (vzalloc(0))");
   const size = entries * mm.pageSize;
+  const pin = () => {
+    if (!mm.accessOk(ua, size, true)) {
+      throw new Errno(EFAULT, "range not mapped writable (pin_user_pages fails)");
+    }
+  };
+  if (pinFirst) pin();
   for (const m of mmIommuList(mm)) {
     if (m.ua < ua + size && ua < m.ua + m.size) {
       throw new Errno(EINVAL, "overlaps a registered region");
     }
   }
-  if (!mm.accessOk(ua, size, true)) {
-    throw new Errno(EFAULT, "range not mapped writable (pin_user_pages fails)");
-  }
+  if (!pinFirst) pin();
   const m = new MmIommuMem(mm, ua, entries);
   mmIommuList(mm).push(m);
   return m;

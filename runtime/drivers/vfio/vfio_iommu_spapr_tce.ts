@@ -62,6 +62,7 @@ import {
 } from "../iommu/iommu_table.ts";
 import {
   mmIommuGet,
+  mmIommuList,
   mmIommuLookup,
   type MmIommuMem,
   mmIommuNew,
@@ -170,7 +171,15 @@ function build(
         }
         // The IOMMU page must be contained in one host page (tce_page_is_contained).
         hpa = mem.uaToHpa(ua, tbl.pageShift);
-        if (hpa < 0) throw new Errno(EPERM, "IOMMU page is larger than the backing host page");
+        // Mainline: mm_iommu_ua_to_hpa refuses pageshift > mem->pageshift and
+        // tce_iommu_prereg_ua_to_hpa turns that into EINVAL; 2016 had no such
+        // check and tce_page_is_contained answered EPERM.
+        if (hpa < 0) {
+          throw new Errno(
+            c.kernel.config.profile === "seed" ? EPERM : EINVAL,
+            "IOMMU page is larger than the backing host page",
+          );
+        }
         mem.mapped++;
       } else {
         if (tbl.pageShift > Math.log2(c.kernel.config.pageSize)) {
@@ -261,6 +270,22 @@ function unuseOldRaw(c: TceContainer, tbl: IommuTable, _e: number, ua: number): 
 function paramCheckFailed(c: TceContainer, why: string): number {
   if (c.kernel.config.profile === "seed") throw new Errno(EINVAL, why);
   return 1;
+}
+
+/**
+ * 2016 tce_iommu_unregister_pages (v4.6): mm_iommu_find in the process mm
+ * (no per-container list) → ENOENT, then mm_iommu_put → EBUSY when this was
+ * the last reference and TCEs still point into the region (the reference is
+ * kept).
+ */
+function unregisterSeed(c: TceContainer, vaddr: bigint, size: bigint): number {
+  const mm = c.mm ?? c.kernel.current.mm;
+  const mem = mmIommuList(mm).find((m) => BigInt(m.ua) === vaddr && BigInt(m.size) === size);
+  if (!mem) throw new Errno(ENOENT, "region not registered");
+  mmIommuPut(mem);
+  const i = c.prereg.indexOf(mem);
+  if (i >= 0) c.prereg.splice(i, 1);
+  return 0;
 }
 
 function ioctl(c: TceContainer, cmd: number, arg: bigint): number {
@@ -376,30 +401,47 @@ function ioctl(c: TceContainer, cmd: number, arg: bigint): number {
     }
     if (vaddr + size > BigInt(Number.MAX_SAFE_INTEGER)) throw new Errno(EFAULT, "range not mapped");
     const entries = Number(size / ps);
+    const seed = k.config.profile === "seed";
     let mem = mmIommuGet(c.mm!, Number(vaddr), entries);
     if (mem) {
-      if (c.prereg.includes(mem)) {
+      // Mainline tce_iommu_register_pages walks container->prereg_list →
+      // EBUSY. 2016 (v4.6) had no such list: mm_iommu_get found the region,
+      // took one more reference and returned 0.
+      if (!seed && c.prereg.includes(mem)) {
         mem.used--;
         throw new Errno(EBUSY, "region already registered by this container");
       }
-    } else mem = mmIommuNew(c.mm!, Number(vaddr), entries);
+    } else mem = mmIommuNew(c.mm!, Number(vaddr), entries, !seed);
     c.prereg.push(mem);
     c.enabled = true;
     return 0;
   }
   if (is(VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY)) {
     if (!c.v2) throw new Errno(ENOTTY);
-    if (!c.mm) throw new Errno(EPERM, "no mm latched yet");
+    const seed = k.config.profile === "seed";
+    // container->mm (and this EPERM) arrived after 2016; v4.6 used current->mm.
+    if (!c.mm && !seed) throw new Errno(EPERM, "no mm latched yet");
     const p = copyIn(k, vfio_iommu_spapr_register_memory, arg, 24);
     if ((p.argsz as bigint) < 24n) throw new Errno(EINVAL, "argsz < 24");
     if (p.flags !== 0n) throw new Errno(EINVAL, "flags must be 0");
     const vaddr = p.vaddr as bigint, size = p.size as bigint;
     const ps = BigInt(k.config.pageSize);
     if (vaddr % ps || size % ps) throw new Errno(EINVAL, "not page aligned");
+    if (seed) return unregisterSeed(c, vaddr, size);
     const mem = c.prereg.find((m) => BigInt(m.ua) === vaddr && BigInt(m.size) === size);
     if (!mem) throw new Errno(ENOENT, "region not registered by this container");
-    mmIommuPut(mem);
-    c.prereg = c.prereg.filter((m) => m !== mem);
+    // tce_iommu_unregister_pages takes its own reference (mm_iommu_get), so
+    // tce_iommu_prereg_free's mm_iommu_put never drops the last one and
+    // returns 0; the final mm_iommu_put's EBUSY (TCEs still point into the
+    // region) is ignored: the ioctl succeeds and a still-mapped region stays
+    // registered in the mm, owned by no container.
+    const i = c.prereg.indexOf(mem);
+    c.prereg.splice(i, 1);
+    try {
+      mmIommuPut(mem);
+    } catch {
+      // EBUSY ignored, as in the kernel.
+    }
     return 0;
   }
   if (is(VFIO_IOMMU_SPAPR_TCE_CREATE)) {

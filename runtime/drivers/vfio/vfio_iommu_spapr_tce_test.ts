@@ -17,6 +17,7 @@ import {
 import { vfioPlatformAddGroup } from "./vfio.ts";
 import { iommuGroups } from "../iommu/iommu.ts";
 import { deviceDmaRead, deviceDmaWrite } from "../iommu/dma.ts";
+import { mmIommuList } from "../iommu/mm_iommu.ts";
 
 const S = "spapr-tce-vfio-sva.md §3.7; drivers/vfio/vfio_iommu_spapr_tce.c";
 const E = {
@@ -77,57 +78,87 @@ Deno.test(`MAP_DMA / UNMAP_DMA before anything is registered (v2 not enabled) �
   );
 });
 
-Deno.test(`REGISTER_MEMORY: flags ≠ 0 / unaligned → EINVAL, same region twice → EBUSY, unmapped → EFAULT (${S})`, () => {
-  const p = bare();
-  const a = p.vmm.mmapAnon(1 << 20);
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { flags: 1n, vaddr: BigInt(a), size: 65536n })
-      .ret,
-    E.EINVAL,
-  );
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a + 4096), size: 65536n }).ret,
-    E.EINVAL,
-  );
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a), size: 65536n }).ret,
-    0,
-  );
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a), size: 65536n }).ret,
-    E.EBUSY,
-  );
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: 0x1000_0000n, size: 65536n }).ret,
-    E.EFAULT,
-  );
-});
+for (const profile of ["seed", "mainline"] as const) {
+  Deno.test(`[${profile}] REGISTER_MEMORY: flags ≠ 0 / unaligned → EINVAL, same region twice → ${profile === "seed" ? "0 (2016 mm_iommu_get takes one more reference)" : "EBUSY (container->prereg_list)"}, unmapped → EFAULT (${S}; tce_iommu_register_pages, v4.6 and mainline)`, () => {
+    const p = bare(true, profile);
+    const a = p.vmm.mmapAnon(1 << 20);
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { flags: 1n, vaddr: BigInt(a), size: 65536n })
+        .ret,
+      E.EINVAL,
+    );
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a + 4096), size: 65536n }).ret,
+      E.EINVAL,
+    );
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a), size: 65536n }).ret,
+      0,
+    );
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a), size: 65536n }).ret,
+      profile === "seed" ? 0 : E.EBUSY,
+    );
+    assert.equal(mmIommuList(p.vmm.proc.mm)[0]!.used, profile === "seed" ? 2 : 1);
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: 0x1000_0000n, size: 65536n }).ret,
+      E.EFAULT,
+    );
+  });
 
-Deno.test(`UNREGISTER_MEMORY: not registered → ENOENT; still mapped → EBUSY (${S})`, () => {
-  const p = bare();
-  const a = BigInt(p.vmm.mmapAnon(1 << 20));
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: a, size: 1n << 20n }).ret,
-    0,
-  );
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { vaddr: a, size: 65536n }).ret,
-    E.ENOENT,
-  );
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0n, size: 4096n }).ret,
-    0,
-  );
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { vaddr: a, size: 1n << 20n }).ret,
-    E.EBUSY,
-  );
-  assert.equal(p.ioctl(p.c, VFIO_IOMMU_UNMAP_DMA, { iova: 0n, size: 4096n }).ret, 0);
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { vaddr: a, size: 1n << 20n }).ret,
-    0,
-  );
-});
+  Deno.test(`[${profile}] REGISTER_MEMORY overlapping a region AND not mapped → ${profile === "seed" ? "EINVAL (2016: overlap checked before pinning)" : "EFAULT (mainline mm_iommu_do_alloc pins first, checks overlap after)"} (mmu_context_iommu.c mm_iommu_get; book3s64/iommu_api.c mm_iommu_do_alloc)`, () => {
+    const p = bare(true, profile);
+    const a = p.vmm.mmapAnon(2 << 20);
+    const end = a + (1 << 20);
+    p.vmm.proc.mm.munmap(end, 1 << 20);
+    assert.equal(p.vmm.proc.mm.accessOk(end, 65536, true), false, "precondition: hole after");
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: BigInt(a), size: 1n << 20n }).ret,
+      0,
+    );
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, {
+        vaddr: BigInt(end - 65536),
+        size: 131072n,
+      }).ret,
+      profile === "seed" ? E.EINVAL : E.EFAULT,
+    );
+  });
+}
+
+for (const profile of ["seed", "mainline"] as const) {
+  Deno.test(`[${profile}] UNREGISTER_MEMORY: not registered → ENOENT; still mapped → ${profile === "seed" ? "EBUSY (2016 mm_iommu_put, the reference is kept)" : "0: the ioctl's own mm_iommu_get reference makes prereg_free's put succeed and the final put's EBUSY is ignored; the region stays registered in the mm"} (${S}; tce_iommu_unregister_pages, mm_iommu_put)`, () => {
+    const p = bare(true, profile);
+    const a = BigInt(p.vmm.mmapAnon(1 << 20));
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { vaddr: a, size: 1n << 20n }).ret,
+      0,
+    );
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { vaddr: a, size: 65536n }).ret,
+      E.ENOENT,
+    );
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0n, size: 4096n }).ret,
+      0,
+    );
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { vaddr: a, size: 1n << 20n }).ret,
+      profile === "seed" ? E.EBUSY : 0,
+    );
+    // Either way the region is still registered in the mm (still mapped).
+    assert.equal(mmIommuList(p.vmm.proc.mm).length, 1);
+    assert.equal(p.ioctl(p.c, VFIO_IOMMU_UNMAP_DMA, { iova: 0n, size: 4096n }).ret, 0);
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { vaddr: a, size: 1n << 20n }).ret,
+      profile === "seed" ? 0 : E.ENOENT,
+    );
+    if (profile === "mainline") {
+      // The container no longer owns it: nothing frees the region (the kernel's leak).
+      assert.equal(mmIommuList(p.vmm.proc.mm).length, 1);
+    } else assert.equal(mmIommuList(p.vmm.proc.mm).length, 0);
+  });
+}
 
 Deno.test(`MAP_DMA: the pending default window is created lazily (4K at 0); TCE_REMOVE(0) while pending just cancels (${S})`, () => {
   const p = bare();
@@ -190,28 +221,30 @@ Deno.test(`MAP_DMA never returns EEXIST on sPAPR: a second map overwrites the TC
   assert.throws(() => deviceDmaWrite(p.k, "0001:05:00.0", 0n, new Uint8Array([1])), /IOMMU fault/);
 });
 
-Deno.test(`MAP_DMA: IOMMU page (16M) larger than the backing host page (64K) → EPERM (${S})`, () => {
-  const p = bare();
-  const a = BigInt(p.vmm.mmapAnon(32 << 20));
-  p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_REMOVE, { start_addr: 0n });
-  p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, {
-    vaddr: a - (a % (16n << 20n)) + (16n << 20n),
-    size: 16n << 20n,
+for (const profile of ["seed", "mainline"] as const) {
+  Deno.test(`[${profile}] v2 MAP_DMA: IOMMU page (16M) larger than the backing host page (64K) → ${profile === "seed" ? "EPERM (2016 tce_page_is_contained)" : "EINVAL (mainline mm_iommu_ua_to_hpa pageshift check → tce_iommu_prereg_ua_to_hpa -EINVAL)"} (${S}; tce_iommu_build_v2)`, () => {
+    const p = bare(true, profile);
+    const a = BigInt(p.vmm.mmapAnon(32 << 20));
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_REMOVE, { start_addr: 0n });
+    p.ioctl(p.c, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, {
+      vaddr: a - (a % (16n << 20n)) + (16n << 20n),
+      size: 16n << 20n,
+    });
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, {
+        page_shift: 24n,
+        window_size: 1n << 30n,
+        levels: 1n,
+      }).ret,
+      0,
+    );
+    const va = a - (a % (16n << 20n)) + (16n << 20n);
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: va, iova: 0n, size: 16n << 20n }).ret,
+      profile === "seed" ? E.EPERM : E.EINVAL,
+    );
   });
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_CREATE, {
-      page_shift: 24n,
-      window_size: 1n << 30n,
-      levels: 1n,
-    }).ret,
-    0,
-  );
-  const va = a - (a % (16n << 20n)) + (16n << 20n);
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: va, iova: 0n, size: 16n << 20n }).ret,
-    E.EPERM,
-  );
-});
+}
 
 Deno.test(`TCE_CREATE: window 0 at bus 0, window 1 at 1<<59, a third → ENOSPC (${S}; IOMMU_TABLE_GROUP_MAX_TABLES)`, () => {
   const p = bare();
@@ -344,12 +377,16 @@ Deno.test(`v1: MAP_DMA before ENABLE → EPERM; ENABLE twice → EBUSY; v2-only 
   assert.equal(p.ioctl(p.c, VFIO_IOMMU_SPAPR_TCE_REMOVE, { start_addr: 0n }).ret, E.ENOTTY);
 });
 
-Deno.test(`UNREGISTER_MEMORY before any ioctl latched the mm → EPERM (${S}: "no mm yet")`, () => {
-  const p = bare();
-  assert.equal(
-    p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { flags: 0n, vaddr: 0n, size: 65536n }).ret,
-    E.EPERM,
-  );
+Deno.test(`[mainline] UNREGISTER_MEMORY before any ioctl latched the mm → EPERM; [seed] ENOENT (no container->mm in 2016: mm_iommu_find on current->mm) (${S}: "no mm yet"; tce_iommu_ioctl)`, () => {
+  for (const [profile, want] of [["mainline", E.EPERM], ["seed", E.ENOENT]] as const) {
+    const p = bare(true, profile);
+    assert.equal(
+      p.ioctl(p.c, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, { flags: 0n, vaddr: 0n, size: 65536n })
+        .ret,
+      want,
+      profile,
+    );
+  }
 });
 
 Deno.test(`MAP_DMA flags other than READ|WRITE → EINVAL; UNMAP_DMA flags ≠ 0 or unaligned size → EINVAL; iova in no window → ENXIO for UNMAP too (${S})`, () => {

@@ -244,7 +244,10 @@ export function spaprTceTableOfFile(f: File, kvm: Kvm): SpaprTceTable | undefine
 const KMALLOC_MAX = (ps: number) => (ps === 65536 ? 2 ** 24 : 2 ** 22);
 
 /**
- * kvm_vm_ioctl_create_spapr_tce with the _64 arguments.
+ * kvm_vm_ioctl_create_spapr_tce with the _64 arguments. Mainline: size 0,
+ * page_shift outside 12..34 or a window past 2^64 → EINVAL, then ENOMEM, then
+ * a duplicate LIOBN → EBUSY. Seed (2016): size 0 → EINVAL, duplicate → EBUSY,
+ * then ENOMEM; any page shift and offset are taken.
  *
  * @example
  * ```ts
@@ -258,7 +261,18 @@ export function createSpaprTce(
   offset: bigint,
   size: bigint,
 ): number {
-  if (
+  const seed = kvm.kernel.config.profile === "seed";
+  if (seed) {
+    // 2016 (book3s_64_vio.c of v4.6 and the seed series): only `!args->size`
+    // is refused, then a duplicate LIOBN, before any accounting. A page shift
+    // ≥ 64 would be undefined behaviour in C; the simulator refuses it.
+    if (size === 0n || pageShift > 63) {
+      throw new Errno(EINVAL, pageShift > 63 ? "page_shift ≥ 64" : "size 0");
+    }
+    if (kvmppcFindTable(kvm, liobn)) {
+      throw new Errno(EBUSY, `liobn 0x${liobn.toString(16)} already has a table`);
+    }
+  } else if (
     size === 0n || pageShift < 12 || pageShift > 34 ||
     BigInt.asUintN(64, offset + size) > 0xffff_ffff_ffff_ffffn >> BigInt(pageShift)
   ) {
@@ -269,7 +283,8 @@ export function createSpaprTce(
   if (npages * 8n + 64n > BigInt(KMALLOC_MAX(ps))) {
     throw new Errno(ENOMEM, "table page array exceeds KMALLOC_MAX_SIZE");
   }
-  if (kvmppcFindTable(kvm, liobn)) {
+  // Mainline checks the LIOBN under kvm->lock, after the accounting.
+  if (!seed && kvmppcFindTable(kvm, liobn)) {
     throw new Errno(EBUSY, `liobn 0x${liobn.toString(16)} already has a table`);
   }
   const stt = new SpaprTceTable(kvm, liobn, pageShift, offset, size);

@@ -53,8 +53,8 @@ for (const profile of ["seed", "mainline"] as const) {
   });
 }
 
-Deno.test(`KVM_CREATE_SPAPR_TCE_64: flags ≠ 0, size 0, page_shift < 12 or > 34, offset+size past 2^64 → EINVAL (${S} §2.1; powerpc.c, book3s_64_vio.c)`, () => {
-  const { t, g } = withTable();
+Deno.test(`[mainline] KVM_CREATE_SPAPR_TCE_64: flags ≠ 0, size 0, page_shift < 12 or > 34, offset+size past 2^64 → EINVAL (${S} §2.1; powerpc.c, book3s_64_vio.c)`, () => {
+  const { t, g } = withTable("mainline");
   for (
     const bad of [
       { liobn: 1n, page_shift: 12n, flags: 1n, offset: 0n, size: 16n },
@@ -325,8 +325,8 @@ Deno.test(`[mainline] H_PUT_TCE_INDIRECT: a clearing entry whose address is in n
   }
 });
 
-Deno.test(`KVM_CREATE_SPAPR_TCE_64: offset + size is u64 arithmetic — a wrapping sum passes the check as in C; page_shift 0, 63, 200, 2^32-1 → EINVAL (${S} §2.1; ${VIO} kvm_vm_ioctl_create_spapr_tce)`, () => {
-  const { t, g } = withTable();
+Deno.test(`[mainline] KVM_CREATE_SPAPR_TCE_64: offset + size is u64 arithmetic — a wrapping sum passes the check as in C; page_shift 0, 63, 200, 2^32-1 → EINVAL (${S} §2.1; ${VIO} kvm_vm_ioctl_create_spapr_tce)`, () => {
+  const { t, g } = withTable("mainline");
   for (const ps of [0n, 63n, 200n, 0xffff_ffffn]) {
     assert.equal(
       t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, { liobn: 7n, page_shift: ps, offset: 0n, size: 1n })
@@ -389,4 +389,27 @@ Deno.test(`[mainline] H_PUT_TCE with a linked HW table and guest RAM not pre-reg
   );
   assert.equal(kvmppcHPutTce(v, [L, 0x1000n, 0x10_0000n | 3n], []), H.H_TOO_HARD);
   assert.equal(stt.get(1), 0n);
+});
+
+Deno.test(`[seed] KVM_CREATE_SPAPR_TCE_64: only size 0 → EINVAL (no page_shift or offset check in 2016); a duplicate liobn → EBUSY before the ENOMEM of accounting; [mainline] ENOMEM first (${VIO} kvm_vm_ioctl_create_spapr_tce, v4.6 and mainline)`, () => {
+  const { t, g } = withTable("seed");
+  const mk = (liobn: bigint, page_shift: bigint, offset: bigint, size: bigint) =>
+    t.ioctl(g.vmfd, KVM_CREATE_SPAPR_TCE_64, { liobn, page_shift, offset, size }).ret;
+  assert.equal(mk(1n, 12n, 0n, 0n), -22);
+  assert.equal(mk(1n, 12n, 0n, 0n), -22);
+  assert.ok(mk(2n, 11n, 0n, 16n) >= 0, "page_shift 11 accepted in 2016");
+  assert.ok(mk(3n, 35n, 0n, 16n) >= 0, "page_shift 35 accepted in 2016");
+  assert.ok(mk(4n, 12n, 1n << 52n, 1n) >= 0, "offset past 2^64 >> shift accepted in 2016");
+  // Duplicate liobn with a size the accounting would refuse: EBUSY wins in 2016.
+  assert.equal(mk(L, 12n, 0n, 1n << 40n), -16);
+  const m = withTable("mainline");
+  assert.equal(
+    m.t.ioctl(m.g.vmfd, KVM_CREATE_SPAPR_TCE_64, {
+      liobn: L,
+      page_shift: 12n,
+      offset: 0n,
+      size: 1n << 40n,
+    }).ret,
+    -12,
+  );
 });
