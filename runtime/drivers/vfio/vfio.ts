@@ -56,7 +56,7 @@ export interface VfioIommuDriverOps {
   /** Is this backend built for the host (type1: x86/arm64; sPAPR: ppc64le)? */
   available(k: Kernel): boolean;
   /** VFIO_CHECK_EXTENSION with data (set backend) or without (polling). */
-  checkExtension(data: unknown, ext: number): number;
+  checkExtension(data: unknown, ext: number, k: Kernel): number;
   /** open(arg): per-container state, or throw Errno (EINVAL for a type it does not implement). */
   open(c: VfioContainer, type: number): unknown;
   release(data: unknown): void;
@@ -240,10 +240,10 @@ export function vfioFileSetKvm(f: File, kvm: unknown): void {
 // ------------------------------------------------------------ container
 
 function checkExtension(c: VfioContainer, ext: number): number {
-  if (c.driver) return c.driver.checkExtension(c.data, ext);
+  if (c.driver) return c.driver.checkExtension(c.data, ext, c.kernel);
   for (const d of DRIVERS) {
     if (!d.available(c.kernel)) continue;
-    const r = d.checkExtension(undefined, ext);
+    const r = d.checkExtension(undefined, ext, c.kernel);
     if (r > 0) return r;
   }
   return 0;
@@ -256,7 +256,7 @@ function setIommu(c: VfioContainer, type: number): number {
   let ret: number = ENODEV;
   for (const d of DRIVERS) {
     if (!d.available(c.kernel)) continue;
-    if (d.checkExtension(undefined, type) <= 0) continue;
+    if (d.checkExtension(undefined, type, c.kernel) <= 0) continue;
     let data: unknown;
     try {
       data = d.open(c, type);

@@ -8,7 +8,8 @@
  * @example
  * ```ts
  * import { tceIommuDriverOps } from "./vfio_iommu_spapr_tce.ts";
- * console.log(tceIommuDriverOps.checkExtension(undefined, 7)); // 1
+ * const k = { config: { profile: "seed" } } as never; // a Kernel
+ * console.log(tceIommuDriverOps.checkExtension(undefined, 7, k)); // 1 (SPAPR_TCE_v2)
  * ```
  * @module
  */
@@ -116,9 +117,16 @@ function copyIn(k: Kernel, def: StructDef, arg: bigint, minsz: number): StructVa
   }
 }
 
-/** tce_iommu_mm_set: latch the caller's mm; another mm gets EPERM. */
+/**
+ * tce_iommu_mm_set (v4.11+): latch the caller's mm; another mm gets EPERM.
+ * The seed era had no latch: every ioctl used current->mm.
+ */
 function mmSet(c: TceContainer): void {
   const mm = c.kernel.current.mm;
+  if (c.kernel.config.profile === "seed") {
+    c.mm = mm;
+    return;
+  }
   if (c.mm && c.mm !== mm) throw new Errno(EPERM, "container belongs to another process");
   c.mm = mm;
 }
@@ -292,7 +300,12 @@ function ioctl(c: TceContainer, cmd: number, arg: bigint): number {
   const k = c.kernel;
   const a = k.arch;
   if (cmd === ioctlNumber(VFIO_CHECK_EXTENSION, a)) return checkExt(Number(arg));
-  if (c.mm && c.mm !== k.current.mm) throw new Errno(EPERM, "container belongs to another process");
+  if (k.config.profile === "seed") {
+    // v4.6: no container->mm; the caller's own mm is the one every ioctl uses.
+    if (c.mm) c.mm = k.current.mm;
+  } else if (c.mm && c.mm !== k.current.mm) {
+    throw new Errno(EPERM, "container belongs to another process");
+  }
   const is = (d: typeof VFIO_IOMMU_MAP_DMA) => cmd === ioctlNumber(d, a);
 
   if (is(VFIO_IOMMU_SPAPR_TCE_GET_INFO)) {

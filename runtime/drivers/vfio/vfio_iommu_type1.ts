@@ -11,11 +11,19 @@
  * @example
  * ```ts
  * import { type1DriverOps } from "./vfio_iommu_type1.ts";
- * console.log(type1DriverOps.checkExtension(undefined, 3)); // 1
+ * const mainline = { config: { profile: "mainline" } } as never; // a Kernel
+ * console.log(type1DriverOps.checkExtension(undefined, 3, mainline)); // 1 (TYPE1v2)
  * ```
  * @module
  */
-import { EEXIST, EFAULT, EINVAL, ENOSPC, ENOTTY } from "../../include/uapi/asm-generic/errno.ts";
+import {
+  EEXIST,
+  EFAULT,
+  EINVAL,
+  ENOENT,
+  ENOSPC,
+  ENOTTY,
+} from "../../include/uapi/asm-generic/errno.ts";
 import {
   VFIO_CHECK_EXTENSION,
   VFIO_DMA_MAP_FLAGS,
@@ -56,6 +64,8 @@ export interface VfioDma {
   mm: MM;
   /** Resolved host frames by page index (pinned). */
   pfns: Map<number, number>;
+  /** UNMAP_DMA(VADDR) ran: the IOMMU still maps, MAP_DMA(VADDR) must supply a new vaddr. */
+  vaddrInvalid: boolean;
 }
 
 /** struct vfio_iommu. */
@@ -63,6 +73,10 @@ export class Type1Iommu implements IommuDomain {
   readonly name = "type1";
   readonly kernel: Kernel;
   readonly v2: boolean;
+  /** VFIO_TYPE1_NESTING_IOMMU (seed era only; implies v2). */
+  readonly nesting: boolean;
+  /** `kernel seed` (2016 behaviour) rather than mainline. */
+  readonly seed: boolean;
   /** Sorted by iova. */
   dmas: VfioDma[] = [];
   groups: VfioGroup[] = [];
@@ -75,9 +89,11 @@ export class Type1Iommu implements IommuDomain {
   /** Pages accounted as pinned (locked_vm). */
   pinnedPages = 0;
 
-  constructor(c: VfioContainer, v2: boolean) {
+  constructor(c: VfioContainer, v2: boolean, nesting = false) {
     this.kernel = c.kernel;
     this.v2 = v2;
+    this.nesting = nesting;
+    this.seed = c.kernel.config.profile === "seed";
     this.pgsize = BigInt(c.kernel.config.pageSize);
     // 4K|2M|1G with a 4K granule (SMMUv3 / VT-d); 64K granule gives 64K|512M.
     this.pgsizeBitmap = this.pgsize === 4096n
@@ -140,16 +156,33 @@ function readIn<T>(fn: () => T): T {
 
 const U64 = 0xffff_ffff_ffff_ffffn;
 
+/** Smallest IOMMU page minus one (`(1 << __ffs(pgsize_bitmap)) - 1`). */
+function pgMask(it: Type1Iommu): bigint {
+  return (it.pgsizeBitmap & -it.pgsizeBitmap) - 1n;
+}
+
+/**
+ * vfio_dma_do_map + vfio_iommu_type1_map_dma. Order of checks (mainline,
+ * v6.6 drivers/vfio/vfio_iommu_type1.c): argsz < 32 or flags outside
+ * READ|WRITE|VADDR → EINVAL; READ/WRITE together with VADDR, or neither →
+ * EINVAL; size 0 or size/iova/vaddr unaligned → EINVAL; iova/vaddr wrap →
+ * EINVAL; VADDR: no mapping → ENOENT, not invalidated or not exact → EINVAL;
+ * overlap → EEXIST; dma_avail → ENOSPC; outside the IOVA ranges → EINVAL;
+ * pinning → EFAULT. Seed (2016): the flag mask is READ|WRITE only, no
+ * dma_entry_limit (added v5.1) and no reserved-region/IOVA-range check
+ * (added v5.1: vfio_iommu_iova_dma_valid).
+ */
 function mapDma(it: Type1Iommu, arg: bigint): number {
   const k = it.kernel;
   const m = readIn(() =>
     decodeStruct(vfio_iommu_type1_dma_map, k.current.mm.read(Number(arg), 32))
   );
-  if ((m.argsz as bigint) < 32n) throw new Errno(EINVAL, "argsz < 32");
-  const flags = m.flags as bigint;
   const F = VFIO_DMA_MAP_FLAGS;
-  if (flags & ~(F.VFIO_DMA_MAP_FLAG_READ | F.VFIO_DMA_MAP_FLAG_WRITE | F.VFIO_DMA_MAP_FLAG_VADDR)) {
-    throw new Errno(EINVAL, "unknown flags");
+  const mask = F.VFIO_DMA_MAP_FLAG_READ | F.VFIO_DMA_MAP_FLAG_WRITE |
+    (it.seed ? 0n : F.VFIO_DMA_MAP_FLAG_VADDR);
+  const flags = m.flags as bigint;
+  if ((m.argsz as bigint) < 32n || (flags & ~mask)) {
+    throw new Errno(EINVAL, "argsz < 32 or unknown flags");
   }
   const read = (flags & F.VFIO_DMA_MAP_FLAG_READ) !== 0n,
     write = (flags & F.VFIO_DMA_MAP_FLAG_WRITE) !== 0n;
@@ -158,26 +191,29 @@ function mapDma(it: Type1Iommu, arg: bigint): number {
     throw new Errno(EINVAL, "need READ and/or WRITE (or VADDR alone)");
   }
   const iova = m.iova as bigint, size = m.size as bigint, vaddr = m.vaddr as bigint;
-  const mask = (it.pgsizeBitmap & -it.pgsizeBitmap) - 1n;
-  if (size === 0n || ((size | iova | vaddr) & mask)) {
+  if (size === 0n || ((size | iova | vaddr) & pgMask(it))) {
     throw new Errno(EINVAL, "size 0 or not aligned to the IOMMU page");
   }
   if (iova + size - 1n > U64 || vaddr + size - 1n > U64) {
     throw new Errno(EINVAL, "iova or vaddr range wraps");
   }
+  const found = it.find(iova, size);
   if (setVaddr) {
-    const d = it.find(iova, size);
-    if (!d || d.iova !== iova || d.size !== size) {
-      throw new Errno(EINVAL, "VADDR update must name an existing mapping exactly");
+    if (!found) throw new Errno(ENOENT, "VADDR: no mapping in range");
+    if (!found.vaddrInvalid || found.iova !== iova || found.size !== size) {
+      throw new Errno(EINVAL, "VADDR: mapping not invalidated or not named exactly");
     }
-    d.vaddr = vaddr;
-    d.pfns.clear();
+    // The IOMMU keeps its translations; only the recorded vaddr changes.
+    found.vaddr = vaddr;
+    found.vaddrInvalid = false;
     return 0;
   }
-  if (it.find(iova, size)) throw new Errno(EEXIST, "overlaps an existing mapping");
-  if (it.dmaAvail === 0) throw new Errno(ENOSPC, "dma_entry_limit reached");
-  if (!it.iovaRanges.some(([lo, hi]) => iova >= lo && iova + size - 1n <= hi)) {
-    throw new Errno(EINVAL, "outside the valid IOVA ranges");
+  if (found) throw new Errno(EEXIST, "overlaps an existing mapping");
+  if (!it.seed) {
+    if (it.dmaAvail === 0) throw new Errno(ENOSPC, "dma_entry_limit reached");
+    if (!it.iovaRanges.some(([lo, hi]) => iova >= lo && iova + size - 1n <= hi)) {
+      throw new Errno(EINVAL, "outside the valid IOVA ranges");
+    }
   }
   const mm = k.current.mm;
   if (
@@ -186,47 +222,51 @@ function mapDma(it: Type1Iommu, arg: bigint): number {
   ) {
     throw new Errno(EFAULT, "vaddr range is not mapped (pin_user_pages fails)");
   }
-  it.dmas.push({ iova, size, vaddr, read, write, mm, pfns: new Map() });
+  it.dmas.push({ iova, size, vaddr, read, write, mm, pfns: new Map(), vaddrInvalid: false });
   it.dmas.sort((a, b) => (a.iova < b.iova ? -1 : 1));
   it.dmaAvail--;
   it.pinnedPages += Number(size / it.pgsize);
   return 0;
 }
 
+/**
+ * vfio_iommu_type1_unmap_dma + vfio_dma_do_unmap. Seed (2016): flags must be
+ * 0. Mainline: flags ⊆ GET_DIRTY_BITMAP|ALL|VADDR; DIRTY_BITMAP excludes the
+ * others, needs argsz ≥ 24 + sizeof(struct vfio_bitmap) and dirty tracking
+ * started (never, here: EINVAL). Both: iova/size alignment, size 0 → EINVAL;
+ * v2 refuses to bisect a mapping (not for UNMAP_ALL); v1 stops at a mapping
+ * starting below iova. Errors write nothing back; success writes the bytes
+ * unmapped into size.
+ */
 function unmapDma(it: Type1Iommu, arg: bigint): number {
   const k = it.kernel;
   const u = readIn(() =>
     decodeStruct(vfio_iommu_type1_dma_unmap, k.current.mm.read(Number(arg), 24))
   );
   const F = VFIO_DMA_UNMAP_FLAGS;
-  const flags = u.flags as bigint;
-  if (
-    (u.argsz as bigint) < 24n ||
-    (flags &
-      ~(F.VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | F.VFIO_DMA_UNMAP_FLAG_ALL |
-        F.VFIO_DMA_UNMAP_FLAG_VADDR))
-  ) {
-    throw new Errno(EINVAL, "argsz < 24 or unknown flags");
-  }
-  if (
-    (flags & F.VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) &&
-    (flags & (F.VFIO_DMA_UNMAP_FLAG_ALL | F.VFIO_DMA_UNMAP_FLAG_VADDR))
-  ) {
-    throw new Errno(EINVAL, "GET_DIRTY_BITMAP cannot be combined");
-  }
+  const flags = u.flags as bigint, argsz = u.argsz as bigint;
+  const mask = it.seed ? 0n : F.VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
+    F.VFIO_DMA_UNMAP_FLAG_ALL | F.VFIO_DMA_UNMAP_FLAG_VADDR;
+  if (argsz < 24n || (flags & ~mask)) throw new Errno(EINVAL, "argsz < 24 or unknown flags");
   if (flags & F.VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
-    throw new Errno(EINVAL, "dirty tracking is not enabled");
+    if (flags & (F.VFIO_DMA_UNMAP_FLAG_ALL | F.VFIO_DMA_UNMAP_FLAG_VADDR)) {
+      throw new Errno(EINVAL, "GET_DIRTY_BITMAP cannot be combined with ALL or VADDR");
+    }
+    if (argsz < 24n + 24n) throw new Errno(EINVAL, "argsz < minsz + sizeof(struct vfio_bitmap)");
+    readIn(() => k.current.mm.read(Number(arg) + 24, 24));
+    throw new Errno(EINVAL, "dirty page tracking is not started");
   }
   const all = (flags & F.VFIO_DMA_UNMAP_FLAG_ALL) !== 0n;
-  let iova = u.iova as bigint, size = u.size as bigint;
+  const invalidate = (flags & F.VFIO_DMA_UNMAP_FLAG_VADDR) !== 0n;
+  const iova = u.iova as bigint;
+  let size = u.size as bigint;
+  const pm = pgMask(it);
+  if (iova & pm) throw new Errno(EINVAL, "iova not aligned");
   if (all) {
     if (iova || size) throw new Errno(EINVAL, "UNMAP_ALL needs iova = size = 0");
-    iova = 0n;
     size = U64;
   } else {
-    const pg = it.pgsizeBitmap & -it.pgsizeBitmap;
-    if (iova & (pg - 1n)) throw new Errno(EINVAL, "iova not aligned");
-    if (!size || (size & (pg - 1n))) throw new Errno(EINVAL, "size 0 or not aligned");
+    if (!size || (size & pm)) throw new Errno(EINVAL, "size 0 or not aligned");
     if (iova + size - 1n > U64) throw new Errno(EINVAL, "range wraps");
     if (it.v2) {
       const first = it.find(iova, 1n);
@@ -239,15 +279,20 @@ function unmapDma(it: Type1Iommu, arg: bigint): number {
       }
     }
   }
+  // vfio_find_dma_first_node, then rb_next while dma->iova < iova + size.
+  const inRange = it.dmas.filter((d) => d.iova + d.size > iova && d.iova < iova + size);
   let unmapped = 0n;
-  for (;;) {
-    const d = it.find(iova, size);
-    if (!d) break;
+  const marked: VfioDma[] = [];
+  for (const d of inRange) {
     if (!it.v2 && iova > d.iova) break;
-    if (flags & F.VFIO_DMA_UNMAP_FLAG_VADDR) {
-      d.pfns.clear();
+    if (invalidate) {
+      if (d.vaddrInvalid) {
+        for (const x of marked) x.vaddrInvalid = false;
+        throw new Errno(EINVAL, "VADDR: a mapping's vaddr is already invalid");
+      }
+      d.vaddrInvalid = true;
+      marked.push(d);
       unmapped += d.size;
-      if (!all) break;
       continue;
     }
     unmapped += d.size;
@@ -257,53 +302,112 @@ function unmapDma(it: Type1Iommu, arg: bigint): number {
   return 0;
 }
 
+/** DIRTY_BITMAP_BYTES(INT_MAX): 256 MiB (max_dirty_bitmap_size of the MIGRATION cap). */
+const DIRTY_BITMAP_SIZE_MAX = 0x1000_0000n;
+
+/** One capability: header (id, version, next) and its body, padded to 8 (vfio_info_cap_add). */
+function cap(id: bigint, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + Math.ceil(body.length / 8) * 8);
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0, Number(id), true);
+  dv.setUint16(2, 1, true);
+  out.set(body, 8);
+  return out;
+}
+
+/**
+ * The mainline capability chain in build order (vfio_iommu_type1_get_info):
+ * MIGRATION {flags 0, pgsize_bitmap = smallest page, max_dirty_bitmap_size},
+ * DMA_AVAIL {avail}, IOVA_RANGE {nr_iovas, ranges}; each padded to 8 bytes
+ * (vfio_info_cap_add, v6.6), `next` offsets relative to the info struct.
+ */
+function capChain(it: Type1Iommu, base: number): Uint8Array {
+  const I = VFIO_IOMMU_INFO;
+  const mig = new DataView(new ArrayBuffer(24));
+  mig.setBigUint64(8, it.pgsizeBitmap & -it.pgsizeBitmap, true);
+  mig.setBigUint64(16, DIRTY_BITMAP_SIZE_MAX, true);
+  const avail = new DataView(new ArrayBuffer(4));
+  avail.setUint32(0, it.dmaAvail, true);
+  const nr = it.iovaRanges.length;
+  const ranges = new DataView(new ArrayBuffer(8 + nr * 16));
+  ranges.setUint32(0, nr, true);
+  it.iovaRanges.forEach(([lo, hi], i) => {
+    ranges.setBigUint64(8 + i * 16, lo, true);
+    ranges.setBigUint64(16 + i * 16, hi, true);
+  });
+  const caps = [
+    cap(I.VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, new Uint8Array(mig.buffer)),
+    cap(I.VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, new Uint8Array(avail.buffer)),
+    cap(I.VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, new Uint8Array(ranges.buffer)),
+  ];
+  const out = new Uint8Array(caps.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  caps.forEach((c, i) => {
+    if (i < caps.length - 1) new DataView(c.buffer).setUint32(4, base + off + c.length, true);
+    out.set(c, off);
+    off += c.length;
+  });
+  return out;
+}
+
+/**
+ * VFIO_IOMMU_GET_INFO. Both eras: argsz < 16 → EINVAL. Seed (2016): flags =
+ * PGSIZES, iova_pgsizes, 16 bytes written, argsz untouched, no capabilities.
+ * Mainline (v6.6+): flags = PGSIZES|CAPS whatever argsz is; if argsz is
+ * smaller than 24 + the chain, argsz is raised to that size and cap_offset
+ * stays 0, else the chain is copied at offset 24 and cap_offset = 24; then
+ * min(argsz, 24) bytes of the struct are written back.
+ */
 function getInfo(it: Type1Iommu, arg: bigint): number {
   const k = it.kernel;
   const v = readIn(() => decodeStruct(vfio_iommu_type1_info, k.current.mm.read(Number(arg), 16)));
   const argsz = v.argsz as bigint;
   if (argsz < 16n) throw new Errno(EINVAL, "argsz < 16");
-  // Capability chain: IOVA_RANGE (id 1 v1) then DMA_AVAIL (id 3 v1).
-  const nr = it.iovaRanges.length;
-  const rangeCap = new Uint8Array(16 + nr * 16);
-  const dv = new DataView(rangeCap.buffer);
-  dv.setUint16(0, 1, true);
-  dv.setUint16(2, 1, true);
-  dv.setUint32(8, nr, true);
-  it.iovaRanges.forEach(([lo, hi], i) => {
-    dv.setBigUint64(16 + i * 16, lo, true);
-    dv.setBigUint64(24 + i * 16, hi, true);
-  });
-  const availCap = new Uint8Array(16);
-  const dv2 = new DataView(availCap.buffer);
-  dv2.setUint16(0, Number(VFIO_IOMMU_INFO.VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL), true);
-  dv2.setUint16(2, 1, true);
-  dv2.setUint32(8, it.dmaAvail, true);
-  const base = 24;
-  dv.setUint32(4, base + rangeCap.length, true);
-  const need = BigInt(base + rangeCap.length + availCap.length);
-  const full = argsz >= 24n;
-  const out = encodeStruct(vfio_iommu_type1_info, {
-    argsz: full && argsz < need ? need : argsz,
-    flags: VFIO_IOMMU_INFO.VFIO_IOMMU_INFO_PGSIZES |
-      (full ? VFIO_IOMMU_INFO.VFIO_IOMMU_INFO_CAPS : 0n),
-    iova_pgsizes: it.pgsizeBitmap,
-    cap_offset: full && argsz >= need ? BigInt(base) : 0n,
-  });
-  k.current.mm.write(Number(arg), out.subarray(0, full ? 24 : 16));
-  if (full && argsz >= need) {
-    k.current.mm.write(Number(arg) + base, rangeCap);
-    k.current.mm.write(Number(arg) + base + rangeCap.length, availCap);
+  const I = VFIO_IOMMU_INFO;
+  if (it.seed) {
+    const out = encodeStruct(vfio_iommu_type1_info, {
+      argsz,
+      flags: I.VFIO_IOMMU_INFO_PGSIZES,
+      iova_pgsizes: it.pgsizeBitmap,
+    });
+    k.current.mm.write(Number(arg), out.subarray(0, 16));
+    return 0;
   }
+  const base = 24;
+  const caps = capChain(it, base);
+  const need = BigInt(base + caps.length);
+  const fits = argsz >= need;
+  if (fits) k.current.mm.write(Number(arg) + base, caps);
+  const out = encodeStruct(vfio_iommu_type1_info, {
+    argsz: fits ? argsz : need,
+    flags: I.VFIO_IOMMU_INFO_PGSIZES | I.VFIO_IOMMU_INFO_CAPS,
+    iova_pgsizes: it.pgsizeBitmap,
+    cap_offset: fits ? BigInt(base) : 0n,
+  });
+  k.current.mm.write(Number(arg), out.subarray(0, Number(argsz < 24n ? argsz : 24n)));
   return 0;
 }
 
-function checkExt(data: Type1Iommu | undefined, ext: number): number {
+/**
+ * vfio_iommu_type1_check_extension. TYPE1/TYPE1v2 → 1 in both eras.
+ * Seed (2016): TYPE1_NESTING → 1; UNMAP_ALL/UPDATE_VADDR do not exist (v5.12)
+ * → 0. Mainline: UNMAP_ALL → 1; UPDATE_VADDR → 1 only with a backend and no
+ * emulated (mdev) groups (v6.3); TYPE1_NESTING → 0 (removed, commit
+ * 35890f85573c). DMA_CC_IOMMU: 0 without a backend, else all domains
+ * coherent (1 here).
+ */
+function checkExt(data: Type1Iommu | undefined, ext: number, k: Kernel): number {
+  const seed = data ? data.seed : k.config.profile === "seed";
   switch (BigInt(ext)) {
     case VFIO_EXT.VFIO_TYPE1_IOMMU:
     case VFIO_EXT.VFIO_TYPE1v2_IOMMU:
-    case VFIO_EXT.VFIO_UNMAP_ALL:
-    case VFIO_EXT.VFIO_UPDATE_VADDR:
       return 1;
+    case VFIO_EXT.VFIO_TYPE1_NESTING_IOMMU:
+      return seed ? 1 : 0;
+    case VFIO_EXT.VFIO_UNMAP_ALL:
+      return seed ? 0 : 1;
+    case VFIO_EXT.VFIO_UPDATE_VADDR:
+      return !seed && data ? 1 : 0;
     case VFIO_EXT.VFIO_DMA_CC_IOMMU:
       return data ? 1 : 0;
   }
@@ -314,17 +418,25 @@ function checkExt(data: Type1Iommu | undefined, ext: number): number {
 export const type1DriverOps: VfioIommuDriverOps = {
   name: "vfio-iommu-type1",
   available: (k) => k.arch !== "ppc64le",
-  checkExtension: (d, ext) => checkExt(d as Type1Iommu | undefined, ext),
+  checkExtension: (d, ext, k) => checkExt(d as Type1Iommu | undefined, ext, k),
+  // vfio_iommu_type1_open: TYPE1 → v1; TYPE1v2 and TYPE1_NESTING → v2 (mainline
+  // still accepts 6 as v2, but CHECK_EXTENSION(6) = 0 keeps SET_IOMMU from reaching it).
   open(c, type) {
     const t = BigInt(type);
-    if (t !== VFIO_EXT.VFIO_TYPE1_IOMMU && t !== VFIO_EXT.VFIO_TYPE1v2_IOMMU) {
-      throw new Errno(EINVAL);
-    }
-    return new Type1Iommu(c, t === VFIO_EXT.VFIO_TYPE1v2_IOMMU);
+    const E = VFIO_EXT;
+    if (t === E.VFIO_TYPE1_IOMMU) return new Type1Iommu(c, false);
+    if (t === E.VFIO_TYPE1v2_IOMMU) return new Type1Iommu(c, true);
+    if (t === E.VFIO_TYPE1_NESTING_IOMMU) return new Type1Iommu(c, true, true);
+    throw new Errno(EINVAL);
   },
   attachGroup(data, g) {
     const it = data as Type1Iommu;
     if (it.groups.includes(g)) throw new Errno(EINVAL, "group already attached");
+    // iommu_domain_set_attr(DOMAIN_ATTR_NESTING): arm-smmu implements it; the
+    // x86 IOMMU drivers of 2016 have no domain_set_attr → -EINVAL.
+    if (it.nesting && it.kernel.arch === "x86_64") {
+      throw new Errno(EINVAL, "IOMMU driver cannot enable nesting (DOMAIN_ATTR_NESTING)");
+    }
     it.groups.push(g);
     g.iommuGroup.domain = it;
   },
@@ -342,7 +454,7 @@ export const type1DriverOps: VfioIommuDriverOps = {
   ioctl(data, cmd, arg) {
     const it = data as Type1Iommu;
     const a = it.kernel.arch;
-    if (cmd === ioctlNumber(VFIO_CHECK_EXTENSION, a)) return checkExt(it, Number(arg));
+    if (cmd === ioctlNumber(VFIO_CHECK_EXTENSION, a)) return checkExt(it, Number(arg), it.kernel);
     if (cmd === ioctlNumber(VFIO_IOMMU_GET_INFO, a)) return getInfo(it, arg);
     if (cmd === ioctlNumber(VFIO_IOMMU_MAP_DMA, a)) return mapDma(it, arg);
     if (cmd === ioctlNumber(VFIO_IOMMU_UNMAP_DMA, a)) return unmapDma(it, arg);

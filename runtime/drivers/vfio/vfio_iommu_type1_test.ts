@@ -18,8 +18,8 @@ import { O_CLOEXEC } from "../../kernel/kernel.ts";
 const S = "spapr-tce-vfio-sva.md §3.6; drivers/vfio/vfio_iommu_type1.c";
 const E = { EINVAL: -22, EEXIST: -17, EFAULT: -14 };
 
-function host(arch = "arm64") {
-  const t = withGroup("seed", arch);
+function host(arch = "arm64", profile: "seed" | "mainline" = "seed") {
+  const t = withGroup(profile, arch);
   const c = fdOf(t, "c0");
   const a = BigInt(t.vmm.mmapAnon(1 << 22));
   return { t, c, a };
@@ -52,8 +52,8 @@ Deno.test(`MAP_DMA: argsz < 32, unknown flags, neither READ nor WRITE, size 0, u
   );
 });
 
-Deno.test(`MAP_DMA: any overlap with an existing mapping → EEXIST; unmapped vaddr → EFAULT; inside the MSI window → EINVAL (${S})`, () => {
-  const { t, c, a } = host();
+Deno.test(`[mainline] MAP_DMA: any overlap with an existing mapping → EEXIST; unmapped vaddr → EFAULT; inside the MSI window → EINVAL (vfio_iommu_iova_dma_valid) (${S})`, () => {
+  const { t, c, a } = host("arm64", "mainline");
   assert.equal(
     t.ioctl(c, VFIO_IOMMU_MAP_DMA, { flags: 3n, vaddr: a, iova: 0x1_0000_0000n, size: 0x4000n })
       .ret,
@@ -143,8 +143,8 @@ Deno.test(`MAP_DMA: iova or vaddr range wraps past 2^64 → EINVAL; "negative" (
   );
 });
 
-Deno.test(`UNMAP_DMA: size 0 or unaligned → EINVAL; UNMAP_ALL needs iova = size = 0 → EINVAL otherwise, then unmaps everything (${S})`, () => {
-  const { t, c, a } = host();
+Deno.test(`[mainline] UNMAP_DMA: size 0 or unaligned → EINVAL; UNMAP_ALL needs iova = size = 0 → EINVAL otherwise, then unmaps everything (${S} vfio_dma_do_unmap)`, () => {
+  const { t, c, a } = host("arm64", "mainline");
   const base = 0x1_0000_0000n;
   assert.equal(t.ioctl(c, VFIO_IOMMU_UNMAP_DMA, { flags: 0n, iova: base, size: 0n }).ret, E.EINVAL);
   assert.equal(

@@ -279,7 +279,7 @@ export const VFIO_IOMMU_GET_INFO = IO("VFIO_IOMMU_GET_INFO", VFIO_TYPE, VFIO_BAS
 }, {
   ...C,
   doc:
-    "type1: page-size bitmap and a capability chain (IOVA ranges, DMA mappings available). Same number as VFIO_IOMMU_SPAPR_TCE_GET_INFO.",
+    "type1: page-size bitmap; mainline adds flags CAPS and a chain MIGRATION, DMA_AVAIL, IOVA_RANGE at offset 24 (argsz too small: argsz raised to the size needed, cap_offset 0); seed (2016) has no chain. Same number as VFIO_IOMMU_SPAPR_TCE_GET_INFO.",
   errors: [
     `EINVAL: argsz < 16 (drivers/vfio/vfio_iommu_type1.c)`,
     "EINVAL: container has no backend (container.c)",
@@ -314,11 +314,12 @@ export const VFIO_IOMMU_MAP_DMA = IO("VFIO_IOMMU_MAP_DMA", VFIO_TYPE, VFIO_BASE 
   doc:
     "Map process memory for device DMA. type1 pins and tracks mappings; sPAPR writes TCEs into the window holding iova.",
   errors: [
-    `EINVAL: argsz < 32, unknown flags, neither READ nor WRITE (${REF} §3.6, §3.7)`,
+    `EINVAL: argsz < 32, unknown flags (seed type1: VADDR too), neither READ nor WRITE (${REF} §3.6, §3.7)`,
+    `ENOENT: type1 mainline — VADDR with no mapping in range; EINVAL: VADDR not exact or vaddr not invalidated (vfio_iommu_type1.c)`,
     `EINVAL: size 0 or size/iova/vaddr not aligned to the smallest IOMMU page; iova/vaddr wrap (${REF} §3.6)`,
     `EEXIST: type1 — overlaps an existing mapping (${REF} §3.6; vfio_iommu_type1.c)`,
-    `ENOSPC: type1 — dma_entry_limit mappings reached (${REF} §3.6)`,
-    `EINVAL: type1 — outside the valid IOVA ranges (${REF} §3.6)`,
+    `ENOSPC: type1 mainline — dma_entry_limit mappings reached (${REF} §3.6)`,
+    `EINVAL: type1 mainline — outside the valid IOVA ranges (${REF} §3.6)`,
     `EFAULT: type1 — vaddr range not mapped in the caller (pin failure) (${REF} §3.6)`,
     `EPERM: sPAPR — container not enabled (v2: nothing registered) (${REF} §3.7)`,
     `ENXIO: sPAPR — iova in no window (${REF} §3.7)`,
@@ -335,7 +336,8 @@ export const VFIO_IOMMU_UNMAP_DMA = IO("VFIO_IOMMU_UNMAP_DMA", VFIO_TYPE, VFIO_B
   doc:
     "Unmap a range. type1 writes the bytes unmapped back into size; v2 refuses to bisect a mapping.",
   errors: [
-    `EINVAL: argsz small, unknown flags, size 0 or unaligned, UNMAP_ALL with iova/size ≠ 0 (${REF} §3.6)`,
+    `EINVAL: argsz small, unknown flags (seed type1: any flag), size 0 or unaligned, UNMAP_ALL with iova/size ≠ 0 (${REF} §3.6)`,
+    `EINVAL: type1 mainline — GET_DIRTY_BITMAP with ALL/VADDR or without dirty tracking; VADDR over an already invalid vaddr (vfio_iommu_type1.c)`,
     `EINVAL: TYPE1v2 — the range bisects a mapping at either end (${REF} §3.6)`,
     `EPERM: sPAPR — container not enabled (${REF} §3.7)`,
     `ENXIO: sPAPR — iova in no window (${REF} §3.7)`,
