@@ -17,6 +17,7 @@ import type * as A from "./ast.ts";
 import type { Diagnostic, Label } from "./diagnostic.ts";
 import { argShapeDiagnostics, expectedResultDiagnostics } from "./check_calls.ts";
 import { includedNames, type IncludeSource } from "./check_includes.ts";
+import { propShapeMismatch } from "./check_props.ts";
 import { didYouMean, suggest } from "./suggest.ts";
 import {
   type CallSpec,
@@ -43,7 +44,6 @@ export interface CheckOptions {
 
 /** Names always declared: the VMM process and the host. */
 const PREDECLARED = ["vmm", "host"];
-const BOOL_WORDS = new Set(["true", "false", "on", "off", "yes", "no"]);
 
 interface Ctx {
   /** Short flag names valid here (inside a field / positional arg with fieldFlags). */
@@ -277,64 +277,33 @@ class Checker {
       this.report("VT0108", `\`${name}\` takes ${expected}`, v.span, `not ${expected}`, {
         help: `write e.g. \`${name} ${propExample(ps)}\``,
       });
-    const single = v.kind === "Ref" && v.parts.length === 1 ? v.parts[0].text : undefined;
-    switch (ps.type) {
-      case "int":
-      case "size":
-        if (
-          ["String", "Bytes", "Mac", "Bdf", "Path", "Duration", "Struct", "List", "Range"].includes(
-            v.kind,
-          )
-        ) {
-          bad(ps.type === "size" ? "a size (e.g. `4G`)" : "a number");
-        } else this.expr(v, {});
-        return;
-      case "string":
-        if (v.kind !== "String" && v.kind !== "Path") bad("a string");
-        return;
-      case "mac":
-        if (v.kind !== "Mac") bad("a MAC address (e.g. `52:54:00:12:34:56`)");
-        return;
-      case "bdf":
-        if (
-          v.kind !== "Bdf" &&
-          !(v.kind === "String" &&
-            /^(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/.test(v.value))
-        ) {
-          bad("a PCI address (e.g. `0000:01:00.0`)");
-        }
-        return;
-      case "bool":
-        if (!(single && BOOL_WORDS.has(single)) && !(v.kind === "Int" && v.value <= 1n)) {
-          bad("`true` or `false`");
-        }
-        return;
-      case "ident":
-        if (!single) {
-          if (v.kind === "Int" && this.isDeclKeyword(name)) {
-            this.objectRef(name, v.raw, v.value.toString(), v.span);
-          } else bad("a name");
-          return;
-        }
-        if (ps.values?.length) {
-          if (!ps.values.includes(single)) {
-            const s = suggest(single, ps.values);
-            this.report(
-              "VT0108",
-              `\`${single}\` is not a valid \`${name}\``,
-              v.span,
-              `unknown ${name}`,
-              {
-                help: s.length ? didYouMean(s) : undefined,
-                notes: [`\`${name}\` is one of: ${ps.values.join(", ")}`],
-              },
-            );
-          }
-        } else if (this.isDeclKeyword(name)) this.objectRef(name, single, single, v.span);
-        return;
-      default:
-        return;
+    const want = propShapeMismatch(ps, v);
+    if (want) {
+      bad(want);
+      return;
     }
+    if (ps.type === "int" || ps.type === "size") {
+      this.expr(v, {});
+      return;
+    }
+    if (ps.type !== "ident") return;
+    const single = v.kind === "Ref" && v.parts.length === 1 ? v.parts[0].text : undefined;
+    if (!single) {
+      if (v.kind === "Int" && this.isDeclKeyword(name)) {
+        this.objectRef(name, v.raw, v.value.toString(), v.span);
+      } else bad("a name");
+      return;
+    }
+    if (!ps.values?.length) {
+      if (this.isDeclKeyword(name)) this.objectRef(name, single, single, v.span);
+      return;
+    }
+    if (ps.values.includes(single)) return;
+    const s = suggest(single, ps.values);
+    this.report("VT0108", `\`${single}\` is not a valid \`${name}\``, v.span, `unknown ${name}`, {
+      help: s.length ? didYouMean(s) : undefined,
+      notes: [`\`${name}\` is one of: ${ps.values.join(", ")}`],
+    });
   }
 
   private isDeclKeyword(word: string): boolean {
