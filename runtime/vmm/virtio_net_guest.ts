@@ -20,6 +20,7 @@ import type { EventfdCtx } from "../fs/eventfd.ts";
 import type { MM } from "../mm/mm.ts";
 import { VmmError } from "./registry.ts";
 import type { Vmm, VmmGuest } from "./vmm.ts";
+import { getUnalignedLe32, putUnalignedLe32 } from "../include/linux/unaligned.ts";
 
 /** Bytes reserved per descriptor's buffer (one frame up to 64 KiB, GSO-sized). */
 export const BUF_SLOT = 0x10000;
@@ -298,9 +299,9 @@ export class GuestVirtioNet {
     const f = this.#frame(at, 16, true);
     if (f !== undefined) {
       const o = this.#off;
-      put32(f, o, addr >>> 0);
-      put32(f, o + 4, Math.floor(addr / 0x1_0000_0000));
-      put32(f, o + 8, len);
+      putUnalignedLe32(f, o, addr >>> 0);
+      putUnalignedLe32(f, o + 4, Math.floor(addr / 0x1_0000_0000));
+      putUnalignedLe32(f, o + 8, len);
       f[o + 12] = flags & 0xff;
       f[o + 13] = flags >> 8;
       f[o + 14] = next & 0xff;
@@ -409,7 +410,7 @@ export class GuestVirtioNet {
         f = this.#b;
         this.readInto(at, f, 0, 8);
       }
-      const id = le32(f, o), len = le32(f, o + 4);
+      const id = getUnalignedLe32(f, o), len = getUnalignedLe32(f, o + 4);
       vq.lastUsed = (vq.lastUsed + 1) & 0xffff;
       let data: Uint8Array = EMPTY;
       const cnt = id < vq.num ? vq.chainLen[id]! : 0;
@@ -438,17 +439,6 @@ const EMPTY = new Uint8Array(0);
 const FRAME = 4096;
 /** Reaped RX data is carved from slabs of this size (frames above a quarter get their own buffer). */
 const SLAB = 64 * 1024;
-
-function le32(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
-
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v & 0xff;
-  b[o + 1] = (v >>> 8) & 0xff;
-  b[o + 2] = (v >>> 16) & 0xff;
-  b[o + 3] = (v >>> 24) & 0xff;
-}
 
 /** A view built with the constructor (subarray() pays a species lookup per call). */
 function view(b: Uint8Array, off: number, len: number): Uint8Array {

@@ -213,6 +213,15 @@ function readState(k: Kernel, arg: bigint): { index: number; num: number } {
   return { index: dv.getUint32(0, true), num: dv.getUint32(4, true) };
 }
 
+/** copy_to_user of a struct vhost_vring_state {index, num}. */
+function writeState(k: Kernel, arg: bigint, index: number, num: number): void {
+  const b = new Uint8Array(8);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, index, true);
+  dv.setUint32(4, num, true);
+  k.current.mm.write(Number(arg), b);
+}
+
 /**
  * get_user(idx, (u32 __user *)argp) then idx ≥ nvqs → ENOBUFS: the first
  * step of every vring ioctl (EFAULT when arg is unreadable).
@@ -284,11 +293,7 @@ export function vhostVringIoctl(k: Kernel, d: VhostDev, cmd: number, arg: bigint
     return 0;
   }
   if (cmd === nr(k, VHOST_GET_VRING_BASE)) {
-    const b = new Uint8Array(8);
-    const dv = new DataView(b.buffer);
-    dv.setUint32(0, idx, true);
-    dv.setUint32(4, vq.lastAvailIdx, true);
-    mm.write(Number(arg), b);
+    writeState(k, arg, idx, vq.lastAvailIdx);
     return 0;
   }
   if (cmd === nr(k, VHOST_SET_VRING_KICK)) {
@@ -323,11 +328,7 @@ export function vhostVringIoctl(k: Kernel, d: VhostDev, cmd: number, arg: bigint
     return 0;
   }
   if (cmd === nr(k, VHOST_GET_VRING_BUSYLOOP_TIMEOUT)) {
-    const b = new Uint8Array(8);
-    const dv = new DataView(b.buffer);
-    dv.setUint32(0, idx, true);
-    dv.setUint32(4, vq.busyloopTimeout, true);
-    mm.write(Number(arg), b);
+    writeState(k, arg, idx, vq.busyloopTimeout);
     return 0;
   }
   return -ENOIOCTLCMD;

@@ -27,6 +27,7 @@ import {
   VRING_DESC_F_NEXT,
   VRING_DESC_F_WRITE,
 } from "../../include/uapi/linux/virtio_ring.ts";
+import { getUnalignedLe32, putUnalignedLe32 } from "../../include/linux/unaligned.ts";
 
 /** How the walker reaches memory: IOVA → bytes, throwing VringhError on a miss. */
 export interface DmaAccess {
@@ -205,8 +206,8 @@ export class Vringh {
         f = this.#b;
       }
       // Two u32 halves: no BigInt per descriptor (addresses ≥ 2^53 lose exactness, as toNum does).
-      const addr = le32(f, o) + le32(f, o + 4) * 0x1_0000_0000;
-      const len = le32(f, o + 8);
+      const addr = getUnalignedLe32(f, o) + getUnalignedLe32(f, o + 4) * 0x1_0000_0000;
+      const len = getUnalignedLe32(f, o + 8);
       const flags = f[o + 12]! | (f[o + 13]! << 8);
       const next = f[o + 14]! | (f[o + 15]! << 8);
       if (flags & VRING_DESC_F_INDIRECT) {
@@ -290,8 +291,8 @@ export class Vringh {
     const f = this.#direct ? this.mem.direct!(at, 8, true) : undefined;
     if (f !== undefined) {
       const o = this.mem.directOff!;
-      put32(f, o, head);
-      put32(f, o + 4, len);
+      putUnalignedLe32(f, o, head);
+      putUnalignedLe32(f, o + 4, len);
     } else {
       const dv = this.#dv;
       dv.setUint32(0, head, true);
@@ -311,17 +312,6 @@ export class Vringh {
     const flags = this.#getu16(this.avail, "avail flags");
     return !(flags & VRING_AVAIL_F_NO_INTERRUPT);
   }
-}
-
-function le32(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
-
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v & 0xff;
-  b[o + 1] = (v >>> 8) & 0xff;
-  b[o + 2] = (v >>> 16) & 0xff;
-  b[o + 3] = (v >>> 24) & 0xff;
 }
 
 function view(b: Uint8Array, off: number, len: number): Uint8Array {
