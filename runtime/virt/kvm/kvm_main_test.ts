@@ -34,6 +34,7 @@ import {
   KVM_ARM_VCPU_INIT,
 } from "../../arch/arm64/include/uapi/asm/kvm.ts";
 import { SYSCALL_UNFINISHED } from "../../kernel/kernel.ts";
+import { region } from "./test_util.ts";
 
 const SRC = "kvm-nested-timer.md §A";
 
@@ -109,14 +110,6 @@ Deno.test(`KVM_CREATE_VCPU: duplicate id → EEXIST; id ≥ KVM_MAX_VCPU_IDS →
   assert.ok(vmm.ioctl(vm, KVM_CREATE_VCPU, 0n).ret >= 0);
   assert.equal(vmm.ioctl(vm, KVM_CREATE_VCPU, 0n).ret, -EEXIST);
   assert.equal(vmm.ioctl(vm, KVM_CREATE_VCPU, 1n << 20n).ret, -EINVAL);
-});
-
-const region = (slot: number, gpa: number, size: number, hva: number, flags = 0) => ({
-  slot: BigInt(slot),
-  flags: BigInt(flags),
-  guest_phys_addr: BigInt(gpa),
-  memory_size: BigInt(size),
-  userspace_addr: BigInt(hva),
 });
 
 Deno.test(`KVM_SET_USER_MEMORY_REGION: alignment and accessibility → EINVAL (${SRC}.5 steps 1–3)`, () => {

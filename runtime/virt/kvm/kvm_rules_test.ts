@@ -24,6 +24,7 @@ import {
   KVM_ARM_VCPU_INIT,
 } from "../../arch/arm64/include/uapi/asm/kvm.ts";
 import { PPC_ONE_REG } from "../../arch/powerpc/include/uapi/asm/kvm.ts";
+import { region } from "./test_util.ts";
 
 type ArchName = "ppc64le" | "arm64";
 function vm(arch: ArchName = "ppc64le", profile: "seed" | "mainline" = "seed") {
@@ -37,13 +38,6 @@ function vm(arch: ArchName = "ppc64le", profile: "seed" | "mainline" = "seed") {
   const buf = vmm.mmapAnon(4096);
   return { k, vmm, kvm, vm: fd, ps, ram, buf };
 }
-const region = (slot: number, gpa: number, size: number, hva: number, flags = 0) => ({
-  slot: BigInt(slot),
-  flags: BigInt(flags),
-  guest_phys_addr: BigInt(gpa),
-  memory_size: BigInt(size),
-  userspace_addr: BigInt(hva),
-});
 function armVcpu(profile: "seed" | "mainline" = "seed", init = true) {
   const t = vm("arm64", profile);
   const cpu = t.vmm.ioctl(t.vm, KVM_CREATE_VCPU, 0n).ret;
