@@ -19,6 +19,27 @@ import { uapi } from "../runtime/kernel/uapi_registry.ts";
 import { allHostProps } from "../runtime/vmm/host.ts";
 import { builtins, decls, shows } from "../runtime/vmm/registry.ts";
 import { buildVocabulary } from "./vocabulary.ts";
+import { suggest } from "../dsl/suggest.ts";
+
+/** The statement forms, for `help let`, `help for`, … (docs/language.md has the full story). */
+const STATEMENTS: Record<string, string> = {
+  let:
+    "let NAME = EXPR — bind a variable (a `let` in a loop body outlives the loop). e.g. `let buf = mmap(1M)`",
+  expect:
+    "expect COND — a check; the script fails if COND is false. e.g. `expect st & FEATURES_OK == FEATURES_OK`",
+  show: `show TOPIC [ARGS] | show NAME — a view as a table. Topics: ${"$TOPICS"}`,
+  advance: "advance DURATION — move the virtual clock (ns, us, ms, s). e.g. `advance 10ms`",
+  for:
+    "for NAME in A..B { … } — run the body for A ≤ NAME < B. e.g. `for i in 0..4 { hcall vm1.cpu0 H_PUT_TCE(…) }`",
+  include:
+    'include "FILE" — run another script (relative to the including file); its names are known after it',
+  ioctl:
+    "ioctl TARGET NAME(ARGS) [=> RESULT] — issue an ioctl on a declared object (vm1, vm1.cpu0, c0), PROC:/dev/path or PROC:fd; struct fields by name, argsz filled in. e.g. `ioctl vm1 KVM_CREATE_VCPU(1) => -EEXIST`",
+  hcall:
+    "hcall VCPU NAME(ARGS) [=> RESULT] — the guest vCPU makes a PAPR hypercall (in KVM, else KVM_EXIT_PAPR_HCALL to the VMM). e.g. `hcall vm1.cpu0 H_GET_TCE(liobn: 0x80000000, ioba: 0)`",
+  open:
+    "open PROC PATH — open(2) in a process; returns the fd. e.g. `let fd = open vmm /dev/vfio/vfio`",
+};
 
 const hx = (n: number | bigint): string => `0x${n.toString(16)}`;
 
@@ -114,7 +135,7 @@ export function helpText(topic?: string): string {
           ", ",
         )
       }`,
-      `  statements: let, expect, show, advance, for, include, ioctl TARGET NAME(args) [=> R], hcall VCPU NAME(args) [=> R]`,
+      `  statements (help let, help ioctl, …): let, expect, show, advance, for, include, ioctl TARGET NAME(args) [=> R], hcall VCPU NAME(args) [=> R]`,
       `  ioctls: ${uapi.ioctls.size} (e.g. ${[...uapi.ioctls.keys()].slice(0, 4).join(", ")} …)`,
       `  hypercalls: ${[...uapi.hcalls.keys()].join(", ") || "-"}`,
       `  builtins: ${[...builtins.keys()].sort().join(", ")}`,
@@ -170,6 +191,8 @@ export function helpText(topic?: string): string {
   }
   const s = shows.get(topic);
   if (s) return `show ${s.topic} — ${s.doc}`;
+  const stmt = STATEMENTS[topic];
+  if (stmt) return stmt.replace("$TOPICS", [...shows.keys()].sort().join(", "));
   if (topic === "host") {
     return [
       "host NAME { … } — the simulated machine; declare it first.",
@@ -197,6 +220,8 @@ export function helpText(topic?: string): string {
     ...v.builtins.keys(),
     ...v.showTopics,
   ];
+  const close = suggest(topic, [...all, ...Object.keys(STATEMENTS), ...decls.keys(), "host"]);
+  if (close.length) return `no help for \`${topic}\`; did you mean \`${close[0]}\`?`;
   const near = all.filter((n) => n.toLowerCase().includes(topic.toLowerCase())).slice(0, 8);
   return `no help for \`${topic}\`${near.length ? `; related: ${near.join(", ")}` : ""}`;
 }

@@ -150,7 +150,11 @@ registerDecl({
       type: "int",
       doc: "guest physical base of RAM (0 on POWER, 0x40000000 on arm64)",
     },
-    { name: "kvm-type", type: "int", doc: "KVM_CREATE_VM type (ppc: 1 = HV; arm64: IPA bits)" },
+    {
+      name: "kvm-type",
+      type: "int",
+      doc: "KVM_CREATE_VM type (ppc: 1 = HV; arm64: IPA bits, v4.20+ i.e. kernel mainline)",
+    },
     { name: "start", type: "bool", doc: "start the vCPU threads in KVM_RUN (default true)" },
   ],
   doc: "A KVM guest brought up as QEMU does: KVM_CREATE_VM, a RAM memslot, vCPUs, KVM_RUN.",
