@@ -20,6 +20,7 @@ import { unifiedDiff } from "./diff.ts";
 import { includeTarget } from "../dsl/interp/include.ts";
 import { runMarkdown, updateFile } from "./docs_runner.ts";
 import { CliError, printLines, readInclude, readSource, useColor, writeSource } from "./io.ts";
+import { replCommand } from "./repl_commands.ts";
 
 /** Options of `vmtopo run`. */
 export interface RunOptions {
@@ -110,6 +111,12 @@ export function traceCommand(file: string): number {
  */
 export function evalCommand(expr: string): number {
   const session = new Session({ echo: true, color: useColor(), readFile: readInclude });
+  // `vmtopo eval 'help NAME'` answers as the REPL does.
+  const c = replCommand(expr);
+  if (c?.cmd === "help") {
+    console.log(session.help(c.arg));
+    return 0;
+  }
   const r = session.run(expr, "<eval>");
   printLines(r.lines);
   return r.ok ? 0 : 1;

@@ -20,7 +20,7 @@ import type { Diagnostic } from "./diagnostic.ts";
 import { describeToken } from "./syntax_errors.ts";
 import { tokenSpan } from "./span.ts";
 import { suggest } from "./suggest.ts";
-import { DECL_KEYWORDS, Ident, Int, P } from "./tokens.ts";
+import { AnyName, DECL_KEYWORDS, Ident, Int, P, Path, StringLit } from "./tokens.ts";
 
 function startsLine(tokens: readonly IToken[], i: number): boolean {
   const prev = tokens[i - 1];
@@ -58,6 +58,45 @@ export function misspeltDecls(tokens: readonly IToken[], file: string): Diagnost
       help: s.length
         ? `did you mean \`${s[0]}\`?`
         : `a declaration starts with one of ${DECL_KEYWORDS.map((k) => `\`${k}\``).join(", ")}`,
+    });
+  }
+  return out;
+}
+
+/** REPL commands that read like statements; in a script they are mistakes. */
+const REPL_WORDS = new Set(["help", "save"]);
+
+/**
+ * `help NAME` or `save FILE` at the start of a statement in a script: REPL
+ * commands, not statements. One diagnostic each.
+ *
+ * @example
+ * ```ts
+ * import { lex } from "./lexer.ts";
+ * import { replCommandsInScript } from "./statement_layout.ts";
+ * const t = lex("help KVM_RUN", "t.vmt").tokens;
+ * console.log(replCommandsInScript(t, "t.vmt")[0].message); // "`help` is a REPL command, not a statement"
+ * ```
+ */
+export function replCommandsInScript(tokens: readonly IToken[], file: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const [w, n] = [tokens[i]!, tokens[i + 1]!];
+    if (w.tokenType !== Ident || !REPL_WORDS.has(w.image) || !startsLine(tokens, i)) continue;
+    // `help NAME` / `save FILE`, not `help == 3` or `help(…)`.
+    const arg = n.tokenType === Ident || n.tokenType === Path || n.tokenType === StringLit ||
+      (n.tokenType.CATEGORIES?.includes(AnyName) ?? false);
+    if (n.startLine !== w.startLine || !arg) continue;
+    const span = tokenSpan(w, file);
+    out.push({
+      code: "VT0003",
+      severity: "error",
+      message: `\`${w.image}\` is a REPL command, not a statement`,
+      span,
+      labels: [{ span, message: "REPL only" }],
+      help: w.image === "help"
+        ? `ask the REPL or \`vmtopo eval '${w.image} ${n.image}'\`; a script cannot print help`
+        : "a script is already a file; run `save` in the REPL",
     });
   }
   return out;
@@ -130,7 +169,7 @@ export function layoutDiagnostics(
   file: string,
   known: readonly Diagnostic[],
 ): { diagnostics: Diagnostic[]; superseded: (d: Diagnostic) => boolean } {
-  const decls = misspeltDecls(tokens, file);
+  const decls = [...misspeltDecls(tokens, file), ...replCommandsInScript(tokens, file)];
   const lines = new Set(decls.map((d) => d.span.line));
   const onDeclLine = (d: Diagnostic) => lines.has(d.span.line);
   const seen = new Set(known.map((k) => `${k.span.file}:${k.span.line}`));

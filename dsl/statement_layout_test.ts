@@ -34,3 +34,12 @@ Deno.test("layout: a character the lexer drops before a statement is its only di
   assert.deepEqual(msgs("é = 3"), ["1:1 unexpected character `é`"]);
   assert.deepEqual(msgs("let x = 1\n\u00e9\nlet = 2").length, 2, "a later, separate error stays");
 });
+
+Deno.test("layout: `help NAME` / `save FILE` in a script is one diagnostic saying it is a REPL command; `help` as a variable is fine", () => {
+  const ds = parse("help KVM_RUN\nsave out.vmt", "t.vmt").diagnostics;
+  assert.deepEqual(ds.map((d) => [d.span.line, d.message]), [
+    [1, "`help` is a REPL command, not a statement"],
+    [2, "`save` is a REPL command, not a statement"],
+  ]);
+  assert.deepEqual(parse("let help = 3\nhelp == 3\nexpect help == 3", "t.vmt").diagnostics, []);
+});

@@ -153,6 +153,14 @@ Deno.test("vmtopo eval: prints the value of an expression with size suffixes (4K
   assert.match(bad.stdout, /nosuchname/);
 });
 
+Deno.test("vmtopo eval 'help NAME' answers as the REPL's help does (KVM_RUN's doc and both encodings)", async () => {
+  const dir = await tempFiles({});
+  const r = await vmtopo(["eval", "help KVM_RUN"], dir);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^KVM_RUN — /);
+  assert.match(r.stdout, /0x2000ae80 \(powerpc\)/);
+});
+
 Deno.test("vmtopo trace: prints the VMM's syscall sequence for a guest declaration (open /dev/kvm, KVM_CREATE_VM, KVM_CREATE_VCPU)", async () => {
   const dir = await tempFiles({ "good.vmt": GOOD });
   const r = await vmtopo(["trace", "good.vmt"], dir);
