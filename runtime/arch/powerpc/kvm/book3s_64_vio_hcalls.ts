@@ -139,14 +139,29 @@ function clearHw(stt: SpaprTceTable, tbl: IommuTable, entry: number): void {
   }
 }
 
-/** kvmppc_tce_iommu_map / unmap for one guest entry on one HW table. */
-function hwMap(stt: SpaprTceTable, link: Stit, entry: number, ua: number, perm: number): bigint {
+/**
+ * kvmppc_tce_iommu_map / unmap for one guest entry on one HW table.
+ * `noneViaMap`: mainline H_PUT_TCE_INDIRECT sends even a clearing TCE
+ * (DMA_NONE) through kvmppc_tce_iommu_map, so its address must be in
+ * pre-registered memory (else H_TOO_HARD), the HW entry keeps the hpa with
+ * no permission, and the region's mapped count goes up with nothing to
+ * bring it down again (kvmppc_tce_iommu_do_map: mm_iommu_mapped_inc, then
+ * mapped_dec only `if (dir != DMA_NONE)` of the old entry).
+ */
+function hwMap(
+  stt: SpaprTceTable,
+  link: Stit,
+  entry: number,
+  ua: number,
+  perm: number,
+  noneViaMap = false,
+): bigint {
   const tbl = link.tbl, sub = link.sub;
   const mm = stt.kvm.owner.mm;
   const tps = tbl.pageSize;
   for (let i = 0; i < sub; i++) {
     const e = entry * sub + i;
-    if (perm === 0) {
+    if (perm === 0 && !noneViaMap) {
       const old = tbl.xchg(e, 0, 0);
       if (old & 3) hwUnuse(stt, tbl, old, tbl.prevUa);
       continue;
@@ -169,10 +184,17 @@ function hwMap(stt: SpaprTceTable, link: Stit, entry: number, ua: number, perm: 
  * table (on failure that table's entry is cleared and the error returned),
  * then the guest view. `ua` is the backing VMM address (-1: none).
  */
-function putOne(stt: SpaprTceTable, entry: number, tce: bigint, perm: number, ua: number): bigint {
+function putOne(
+  stt: SpaprTceTable,
+  entry: number,
+  tce: bigint,
+  perm: number,
+  ua: number,
+  noneViaMap = false,
+): bigint {
   const links = stt.iommuTables;
   for (let i = 0; i < links.length; i++) {
-    const r = hwMap(stt, links[i]!, entry, ua, perm);
+    const r = hwMap(stt, links[i]!, entry, ua, perm, noneViaMap);
     if (r !== H_SUCCESS) {
       clearHw(stt, links[i]!.tbl, entry);
       return r;
@@ -307,7 +329,7 @@ export function kvmppcHPutTceIndirect(vcpu: KvmVcpu, args: bigint[], _rets: bigi
     let eua = uas[i]!;
     if (eua < 0 && (perm !== 0 || mainline)) eua = tceToUa(kvm, tce);
     if (mainline && eua < 0) return H_PARAMETER;
-    const r = putOne(stt, entry + i, tce, perm, eua);
+    const r = putOne(stt, entry + i, tce, perm, eua, mainline);
     if (r !== H_SUCCESS) return r;
   }
   return H_SUCCESS;

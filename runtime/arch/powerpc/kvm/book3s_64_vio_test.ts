@@ -16,6 +16,7 @@ import {
 import { VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY } from "../../../include/uapi/linux/vfio.ts";
 import type { Kvm } from "../../../virt/kvm/kvm_host.ts";
 import { deviceDmaRead } from "../../../drivers/iommu/dma.ts";
+import { mmIommuLookup } from "../../../drivers/iommu/mm_iommu.ts";
 
 const S = "spapr-tce-vfio-sva.md";
 const PUT = 0x20, GET = 0x1C, STUFF = 0x138, IND = 0x13C;
@@ -412,4 +413,47 @@ Deno.test(`[seed] KVM_CREATE_SPAPR_TCE_64: only size 0 → EINVAL (no page_shift
     }).ret,
     -12,
   );
+});
+
+Deno.test(`[mainline] H_PUT_TCE_INDIRECT sends a clearing TCE through kvmppc_tce_iommu_map: the HW entry keeps the hpa without R/W and the region's mapped count is not given back; [seed] a clear unmaps (${VIO} kvmppc_h_put_tce_indirect → kvmppc_tce_iommu_do_map, dir DMA_NONE)`, () => {
+  for (const profile of ["seed", "mainline"] as const) {
+    const t = boot(profile, { memory: 1n << 30n });
+    t.decl("container", "c0", { iommu: "spapr-tce-v2" });
+    t.decl("group", "12", { container: "c0", device: "0001:01:00.0" });
+    t.decl("window", "dma32", { group: 12n, liobn: L, size: 1n << 30n });
+    const g = t.guest();
+    const v = t.vmm.kvmVcpu(g.vcpus[0]!);
+    const kvm = t.vmm.proc.fget(g.vmfd).private_data as Kvm;
+    const stt = kvmppcFindTable(kvm, L)!;
+    const hw = stt.iommuTables[0]!.tbl;
+    const mem = mmIommuLookup(kvm.owner.mm, g.ramHva, 4096)!;
+    for (const nr of [STUFF, IND]) {
+      t.ioctl(g.vmfd, KVM_ENABLE_CAP, {
+        cap: KVM_CAP.KVM_CAP_PPC_ENABLE_HCALL,
+        args: [BigInt(nr), 1n, 0n, 0n],
+      });
+    }
+    assert.equal(kvmppcHPutTce(v, [L, 0n, 0x2_0000n | 3n], []), H.H_SUCCESS);
+    assert.equal(mem.mapped, 1, `${profile}: one mapping`);
+    const list = 0x40_0000;
+    const buf = new Uint8Array(8);
+    new DataView(buf.buffer).setBigUint64(0, 0x3_0000n, false); // clear, address bits 0x30000
+    t.vmm.proc.mm.write(g.ramHva + list, buf);
+    assert.equal(kvmppcHPutTceIndirect(v, [L, 0n, BigInt(list), 1n], []), H.H_SUCCESS);
+    const rets: bigint[] = [];
+    kvmppcHGetTce(v, [L, 0n], rets);
+    assert.equal(rets[0], 0x3_0000n, `${profile}: the guest view holds the TCE as written`);
+    if (profile === "seed") {
+      assert.equal(hw.get(0), 0, "seed: the HW entry is cleared");
+      assert.equal(mem.mapped, 0, "seed: the mapping is given back");
+    } else {
+      assert.equal(hw.get(0) & 3, 0, "mainline: no permission left in the HW entry");
+      assert.notEqual(hw.get(0), 0, "mainline: … but the hpa of 0x30000 is written there");
+      assert.equal(
+        mem.mapped,
+        1,
+        "mainline: mapped_inc for the clear, nothing decrements it later",
+      );
+    }
+  }
 });
