@@ -17,7 +17,7 @@ export interface ReplSession {
   run(text: string, file: string): RunResult;
   setTrace(on: boolean): void;
   readonly trace: boolean;
-  script(): string;
+  script(saveTo?: string): string;
   help(topic?: string): string;
 }
 
@@ -110,7 +110,7 @@ export function evalEntry(ctx: EntryContext, entry: string): EntryOutcome {
         return { lines: [`trace ${ctx.session.trace ? "on" : "off"}`], ok: true };
       }
       case "save": {
-        const text = ctx.session.script();
+        const text = ctx.session.script(c.arg);
         try {
           ctx.writeFile(c.arg!, text);
         } catch (e) {

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { dirname, isAbsolute, join, normalize } from "node:path";
+import { dirname, isAbsolute, join, normalize, relative } from "node:path";
 
 /**
  * The path an include of `path` from `fromFile` reads.
@@ -41,4 +41,24 @@ export function includeTarget(path: string, fromFile: string): string {
  */
 export function includeChain(stack: readonly string[], next: string): string {
   return [...stack, next].join(" → ");
+}
+
+/**
+ * An `include "PATH"` statement written in `fromFile`, rewritten so that it
+ * reads the same file from a script saved at `saveTo` (`save FILE` in the
+ * REPL); any other statement comes back unchanged.
+ *
+ * @example
+ * ```ts
+ * import { rebaseInclude } from "./include.ts";
+ * console.log(rebaseInclude('include "examples/a.vmt"', "<repl#1>", "out/s.vmt"));
+ * // include "../examples/a.vmt"
+ * ```
+ */
+export function rebaseInclude(src: string, fromFile: string, saveTo: string): string {
+  const m = /^include\s+"((?:[^"\\\n]|\\.)*)"/.exec(src);
+  if (!m || isAbsolute(m[1]!) || m[1]!.includes("\\")) return src;
+  const target = includeTarget(m[1]!, fromFile);
+  const rebased = relative(dirname(saveTo), target) || target;
+  return `include ${JSON.stringify(rebased)}${src.slice(m[0].length)}`;
 }

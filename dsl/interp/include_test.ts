@@ -51,3 +51,19 @@ Deno.test("include: the replay after a failed statement re-reads includes from t
   assert.doesNotMatch(r.lines.join("\n"), /replay failed|internal error/);
   assert.deepEqual(s.run("g", "<repl>").lines, ["7"]);
 });
+
+Deno.test("save: an include in the saved script is rewritten relative to the saved file, so the script replays from anywhere", () => {
+  const dir = tree({ "lib/common.vmt": "let fromlib = 7\n" });
+  const s = new Session({ readFile: readInclude });
+  assert.ok(s.run('include "lib/common.vmt"\nlet x = fromlib', `${dir}/main.vmt`).ok);
+  const saved = `${dir}/out/deep/saved.vmt`;
+  const text = s.script(saved);
+  assert.equal(text, 'include "../../lib/common.vmt"\nlet x = fromlib\n');
+  Deno.mkdirSync(`${dir}/out/deep`, { recursive: true });
+  Deno.writeTextFileSync(saved, text);
+  const again = new Session({ readFile: readInclude });
+  const r = again.run(Deno.readTextFileSync(saved) + "expect x == 7\n", saved);
+  assert.ok(r.ok, r.lines.join("\n"));
+  // Without a destination the history is as typed.
+  assert.equal(s.script(), 'include "lib/common.vmt"\nlet x = fromlib\n');
+});

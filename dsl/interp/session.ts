@@ -40,7 +40,7 @@ import { kindOf, Obj, showValue, type Value, valuesEqual } from "../../runtime/v
 import { Vmm } from "../../runtime/vmm/vmm.ts";
 import { hcallName } from "../../runtime/arch/powerpc/include/asm/hvcall.ts";
 import { ioctlRetText } from "./eval.ts";
-import { includeChain, includeTarget } from "./include.ts";
+import { includeChain, includeTarget, rebaseInclude } from "./include.ts";
 import { unfinishedEntry } from "./entry.ts";
 
 const MAX_INCLUDE_DEPTH = 16;
@@ -104,8 +104,9 @@ export class Session {
   }
 
   /** Source of the successful statements so far, as a replayable script. */
-  script(): string {
-    return this.#history.map((h) => h.src).join("\n") + (this.#history.length ? "\n" : "");
+  script(saveTo?: string): string {
+    const lines = this.#history.map((h) => saveTo ? rebaseInclude(h.src, h.file, saveTo) : h.src);
+    return lines.join("\n") + (lines.length ? "\n" : "");
   }
 
   /** Everything nameable, for completion. */
