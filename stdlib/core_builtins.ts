@@ -1,6 +1,7 @@
 /**
  * Builtins of the core: guest memory access (the guest's CPU reading and
- * writing its own RAM through the memslots), byte helpers, and closing fds.
+ * writing its own RAM through the memslots), byte helpers, closing fds, and
+ * the locked-memory limit (setrlimit, capset CAP_IPC_LOCK).
  *
  * @example
  * ```ts
@@ -10,9 +11,15 @@
  * ```
  * @module
  */
-import { errnoName } from "../runtime/include/uapi/asm-generic/errno.ts";
+import { EPERM, errnoName } from "../runtime/include/uapi/asm-generic/errno.ts";
 import { Errno } from "../runtime/kernel/errno.ts";
 import type { Process } from "../runtime/kernel/process.ts";
+import {
+  CAP_IPC_LOCK,
+  RLIM_INFINITY,
+  RLIMIT_MEMLOCK,
+  setrlimitMemlock,
+} from "../runtime/mm/util.ts";
 import type { Kvm } from "../runtime/virt/kvm/kvm_host.ts";
 import { kvmReadGuest, kvmWriteGuest } from "../runtime/virt/kvm/kvm_main.ts";
 import { registerBuiltin } from "../runtime/vmm/registry.ts";
@@ -243,5 +250,39 @@ registerBuiltin({
     const [p, a] = procArgs(vmm, args);
     const b = userAccess(() => p.mm.read(Number(int(a[0], "addr")), 8));
     return new DataView(b.buffer).getBigUint64(0, true);
+  },
+});
+
+registerBuiltin({
+  name: "setrlimit",
+  doc:
+    'setrlimit([process,] "RLIMIT_MEMLOCK", cur, max?): setrlimit(2) of the locked-memory limit in bytes (max defaults to cur; RLIM_INFINITY or "unlimited"); returns 0, -EINVAL (cur > max) or -EPERM (raising max without CAP_SYS_RESOURCE).',
+  params: ["resource", "cur", "max"],
+  call({ vmm, kernel }, args) {
+    const [p, a] = procArgs(vmm, args);
+    if (a[0] !== "RLIMIT_MEMLOCK" && a[0] !== BigInt(RLIMIT_MEMLOCK)) {
+      throw new BuiltinError('only "RLIMIT_MEMLOCK" is simulated');
+    }
+    const lim = (v: Value | undefined, what: string): bigint =>
+      v === "unlimited" || v === "RLIM_INFINITY" ? RLIM_INFINITY : BigInt.asUintN(64, int(v, what));
+    const cur = lim(a[1], "cur");
+    const max = a[2] === undefined ? cur : lim(a[2], "max");
+    return BigInt(setrlimitMemlock(p, kernel.config.profile, cur, max));
+  },
+});
+
+registerBuiltin({
+  name: "capset",
+  doc:
+    'capset([process,] "CAP_IPC_LOCK", on): give or drop the capability (only root may raise it); returns 0 or -EPERM.',
+  params: ["cap", "on"],
+  call({ vmm }, args) {
+    const [p, a] = procArgs(vmm, args);
+    if (a[0] !== "CAP_IPC_LOCK") throw new BuiltinError('only "CAP_IPC_LOCK" is simulated');
+    const on = a[1] === true || a[1] === 1n;
+    if (!on) p.caps.delete(CAP_IPC_LOCK);
+    else if (p.uid === 0) p.caps.add(CAP_IPC_LOCK);
+    else return BigInt(-EPERM);
+    return 0n;
   },
 });

@@ -19,6 +19,9 @@ import { File } from "./file.ts";
 import { MAP_ANONYMOUS, MAP_PRIVATE, MM, PROT_READ, PROT_WRITE } from "../mm/mm.ts";
 import type { PhysMem } from "../mm/phys.ts";
 
+/** CAP_IPC_LOCK and CAP_SYS_RESOURCE (include/uapi/linux/capability.h). */
+const ROOT_CAPS = [14, 24];
+
 /** Size of the stack VMA a process starts with (scripts' struct arguments live there). */
 export const STACK_SIZE = 1024 * 1024;
 const NR_OPEN = 1024;
@@ -35,12 +38,23 @@ export class Process {
   /** Lowest address of the stack VMA. */
   readonly stackBase: number;
   exited = false;
+  /**
+   * RLIMIT_MEMLOCK (signal->rlim[RLIMIT_MEMLOCK]); undefined = inherited from
+   * init (MLOCK_LIMIT of the booted kernel, see mm/util.ts rlimitMemlock).
+   */
+  memlock: { cur: bigint; max: bigint } | undefined;
+  /**
+   * Effective capabilities that the simulator checks (CAP_IPC_LOCK = 14,
+   * CAP_SYS_RESOURCE = 24): root starts with all of them, other users none.
+   */
+  readonly caps: Set<number>;
 
   constructor(pid: number, comm: string, uid: number, phys: PhysMem) {
     this.pid = pid;
     this.comm = comm;
     this.uid = uid;
     this.mm = new MM(phys);
+    this.caps = new Set(uid === 0 ? ROOT_CAPS : []);
     for (const fd of [0, 1, 2]) this.fds.set(fd, TTY);
     this.stackBase = this.mm.mmap(
       0,

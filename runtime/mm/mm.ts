@@ -56,6 +56,12 @@ export class MM {
    * outside the mm (DMA engines, the guest's stage-2 view) drop on a change.
    */
   generation = 0;
+  /**
+   * mm->locked_vm, in pages: memory accounted against RLIMIT_MEMLOCK by
+   * VFIO type1 pinning, sPAPR pre-registration and v1 windows, KVM TCE
+   * tables (mm/util.ts account_locked_vm).
+   */
+  lockedVm = 0;
   #pt = new Map<number, number>();
   #pins = new Map<number, number>();
   #base = TOP;
@@ -210,6 +216,20 @@ export class MM {
       a = v.end;
     }
     return true;
+  }
+
+  /**
+   * Bytes from `addr` (up to `len`) that are mapped with the needed
+   * protection: where a page-by-page get_user_pages() would stop.
+   */
+  accessOkPrefix(addr: number, len: number, write: boolean): number {
+    let a = addr;
+    while (a < addr + len) {
+      const v = this.findVma(a);
+      if (!v || (write && !(v.prot & PROT_WRITE))) break;
+      a = v.end;
+    }
+    return Math.min(a, addr + len) - addr;
   }
 
   /** get_user_pages(): pin pages, returning the physical address of each. */

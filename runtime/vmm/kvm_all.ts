@@ -25,6 +25,7 @@ import {
   KVM_SET_USER_MEMORY_REGION,
 } from "../include/uapi/linux/kvm.ts";
 import { KVM_ARM_PREFERRED_TARGET, KVM_ARM_VCPU_INIT } from "../arch/arm64/include/uapi/asm/kvm.ts";
+import { CAP_IPC_LOCK, RLIM_INFINITY } from "../mm/util.ts";
 import { type DeclInput, guestHooks, registerDecl, VmmError } from "./registry.ts";
 import { mmapVcpu, type Vmm, type VmmGuest, type VmmVcpu } from "./vmm.ts";
 import { Obj, type Value } from "./value.ts";
@@ -165,10 +166,36 @@ registerDecl({
 
 registerDecl({
   keyword: "process",
-  props: [{ name: "uid", type: "int", doc: "user id (default 1000)" }],
+  props: [
+    { name: "uid", type: "int", doc: "user id (default 1000)" },
+    {
+      name: "memlock",
+      type: "any",
+      doc:
+        "RLIMIT_MEMLOCK in bytes (soft = hard), e.g. `64K`, or `unlimited`; default the kernel's MLOCK_LIMIT (64K seed, 8M mainline)",
+    },
+    {
+      name: "cap-ipc-lock",
+      type: "bool",
+      doc: "holds CAP_IPC_LOCK, which bypasses RLIMIT_MEMLOCK (default: only uid 0)",
+    },
+  ],
   doc: "Another userspace process, to show what happens when a second mm touches an fd.",
   instantiate(vmm, d) {
     const p = vmm.kernel.spawn(d.name, num(d.props.get("uid")?.[0], 1000));
+    const ml = d.props.get("memlock")?.[0];
+    if (ml !== undefined) {
+      const v = ml === "unlimited" || ml === "infinity" ? RLIM_INFINITY : ml;
+      if (typeof v !== "bigint" || v < 0n || v > RLIM_INFINITY) {
+        throw new VmmError("memlock takes a size in bytes (e.g. 64K) or `unlimited`", {
+          prop: "memlock",
+        });
+      }
+      p.memlock = { cur: v, max: v };
+    }
+    const cap = d.props.get("cap-ipc-lock")?.[0];
+    if (cap === true) p.caps.add(CAP_IPC_LOCK);
+    if (cap === false) p.caps.delete(CAP_IPC_LOCK);
     vmm.declare(new Obj("process", d.name, p));
   },
 });

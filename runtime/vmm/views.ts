@@ -14,6 +14,7 @@
 import { type Kvm, kvmState, type KvmVcpu } from "../virt/kvm/kvm_host.ts";
 import { formatNs } from "../kernel/clock.ts";
 import type { Process } from "../kernel/process.ts";
+import { CAP_IPC_LOCK, capable, fmtLimit, rlimitMemlock } from "../mm/util.ts";
 import { registerObjectView, registerShow, type View } from "./registry.ts";
 import { Obj, type Value } from "./value.ts";
 import type { Vmm, VmmGuest, VmmVcpu } from "./vmm.ts";
@@ -45,9 +46,9 @@ registerShow({
 
 registerShow({
   topic: "processes",
-  doc: "simulated processes",
+  doc: "simulated processes, with mm->locked_vm and RLIMIT_MEMLOCK",
   render: (vmm) => [{
-    columns: ["pid", "comm", "uid", "fds", "vmas", "resident pages"],
+    columns: ["pid", "comm", "uid", "fds", "vmas", "resident pages", "locked_vm", "memlock"],
     rows: [...vmm.kernel.procs.values()].map((p) => [
       String(p.pid),
       p.comm,
@@ -55,6 +56,9 @@ registerShow({
       String(p.fds.size),
       String(p.mm.vmas.length),
       String(p.mm.residentPages()),
+      `${p.mm.lockedVm} pages`,
+      fmtLimit(rlimitMemlock(p, vmm.kernel.config.profile).cur) +
+      (capable(p, CAP_IPC_LOCK) ? " (CAP_IPC_LOCK)" : ""),
     ]),
   }],
 });

@@ -22,7 +22,10 @@
  */
 import { EBUSY, EFAULT, EINVAL, ENOENT, ENOMEM } from "../../include/uapi/asm-generic/errno.ts";
 import { Errno } from "../../kernel/errno.ts";
+import type { Process } from "../../kernel/process.ts";
+import type { Profile } from "../../kernel/uapi.ts";
 import type { MM } from "../../mm/mm.ts";
+import { accountLockedVm } from "../../mm/util.ts";
 
 /** One pre-registered region. */
 export class MmIommuMem {
@@ -33,6 +36,8 @@ export class MmIommuMem {
   readonly size: number;
   /** Host page shift of the backing pages (no huge pages here). */
   readonly pageShift: number;
+  /** Pages accounted to mm->locked_vm (credited back when the region is freed). */
+  locked = 0;
   /** Containers holding it (mm_iommu_get/put). */
   used = 1;
   /** TCEs (HW tables) pointing into it. */
@@ -135,41 +140,62 @@ export function mmIommuGet(mm: MM, ua: number, entries: number): MmIommuMem | un
 }
 
 /**
- * mm_iommu_new: register a new region. EINVAL if it overlaps another,
- * EFAULT if part of it is not mapped, ENOMEM for zero pages. The order
- * differs by era: 2016 (mmu_context_iommu.c mm_iommu_get) checks overlap
- * before pinning; mainline (book3s64/iommu_api.c mm_iommu_do_alloc) pins
- * first and checks overlap under mem_list_mutex afterwards, so a range both
- * overlapping and not mapped gets EFAULT there (`pinFirst`).
+ * mm_iommu_new: register a new region, accounting its pages to
+ * mm->locked_vm against the caller's RLIMIT_MEMLOCK (CAP_IPC_LOCK bypasses
+ * the limit); every failure after the accounting credits it back. The order
+ * differs by era. 2016 (arch/powerpc/mm/mmu_context_iommu.c mm_iommu_get):
+ * overlap → EINVAL, mm_iommu_adjust_locked_vm → ENOMEM, vzalloc(0) →
+ * ENOMEM, get_user_pages_fast → EFAULT. Mainline
+ * (arch/powerpc/mm/book3s64/iommu_api.c mm_iommu_do_alloc, `pinFirst`):
+ * account_locked_vm → ENOMEM, vzalloc(0) → ENOMEM, pin_user_pages → EFAULT,
+ * then the overlap check under mem_list_mutex → EINVAL. Without `acct` the
+ * pages are accounted with no limit.
  *
  * @example
  * ```ts
- * // mmIommuNew(mm, ua, entries)
+ * // mmIommuNew(mm, ua, entries, true, { task: kernel.current, profile: "mainline" })
  * ```
  */
-export function mmIommuNew(mm: MM, ua: number, entries: number, pinFirst = false): MmIommuMem {
-  if (entries === 0) throw new Errno(ENOMEM, "zero-sized registration (vzalloc(0))");
+export function mmIommuNew(
+  mm: MM,
+  ua: number,
+  entries: number,
+  pinFirst = false,
+  acct?: { task: Process; profile: Profile },
+): MmIommuMem {
   const size = entries * mm.pageSize;
-  const pin = () => {
+  const overlap = () => {
+    for (const m of mmIommuList(mm)) {
+      if (m.ua < ua + size && ua < m.ua + m.size) {
+        throw new Errno(EINVAL, "overlaps a registered region");
+      }
+    }
+  };
+  if (!pinFirst) overlap();
+  if (acct) accountLockedVm(mm, entries, true, acct.task, acct.profile);
+  else mm.lockedVm += entries;
+  try {
+    if (entries === 0) throw new Errno(ENOMEM, "zero-sized registration (vzalloc(0))");
     if (!mm.accessOk(ua, size, true)) {
       throw new Errno(EFAULT, "range not mapped writable (pin_user_pages fails)");
     }
-  };
-  if (pinFirst) pin();
-  for (const m of mmIommuList(mm)) {
-    if (m.ua < ua + size && ua < m.ua + m.size) {
-      throw new Errno(EINVAL, "overlaps a registered region");
-    }
+    if (pinFirst) overlap();
+  } catch (e) {
+    mm.lockedVm -= Math.min(entries, mm.lockedVm);
+    throw e;
   }
-  if (!pinFirst) pin();
   const m = new MmIommuMem(mm, ua, entries);
+  m.locked = entries;
   mmIommuList(mm).push(m);
   return m;
 }
 
 /**
  * mm_iommu_put: drop a reference; the last one frees the region unless TCEs
- * still point into it (EBUSY).
+ * still point into it (EBUSY). Freeing credits locked_vm back
+ * (mm_iommu_release: account_locked_vm(mm, entries, false); 2016:
+ * mm_iommu_adjust_locked_vm(current->mm, …), the same mm since regions are
+ * per current->mm there).
  *
  * @example
  * ```ts
@@ -186,6 +212,8 @@ export function mmIommuPut(mem: MmIommuMem): void {
   const l = mmIommuList(mem.mm);
   l.splice(l.indexOf(mem), 1);
   mem.live = false;
+  mem.mm.lockedVm -= Math.min(mem.locked, mem.mm.lockedVm);
+  mem.locked = 0;
   if (lastHit === mem) lastHit = undefined;
   mem.unpinAll();
 }

@@ -69,6 +69,7 @@ import {
   mmIommuNew,
   mmIommuPut,
 } from "../iommu/mm_iommu.ts";
+import { tceIommuDisable, tceIommuEnableLocked } from "./vfio_iommu_spapr_tce_locked.ts";
 import {
   type VfioContainer,
   type VfioGroup,
@@ -82,6 +83,8 @@ export class TceContainer {
   readonly v2: boolean;
   mm: MM | undefined;
   enabled = false;
+  /** v1: pages of the DMA32 window accounted by VFIO_IOMMU_ENABLE (locked_pages). */
+  lockedPages = 0;
   defWindowPending = false;
   tables: (IommuTable | undefined)[] = [undefined, undefined];
   groups: VfioGroup[] = [];
@@ -390,15 +393,17 @@ function ioctl(c: TceContainer, cmd: number, arg: bigint): number {
   if (is(VFIO_IOMMU_ENABLE)) {
     if (c.v2) throw new Errno(ENOTTY);
     if (c.enabled) throw new Errno(EBUSY, "already enabled");
-    mmSet(c);
     if (c.groups.length === 0) throw new Errno(ENODEV);
-    if (tg(c.groups[0]!).tce32Size === 0n) throw new Errno(EPERM);
+    const size32 = tg(c.groups[0]!).tce32Size;
+    if (size32 === 0n) throw new Errno(EPERM);
+    mmSet(c);
+    tceIommuEnableLocked(c, size32);
     c.enabled = true;
     return 0;
   }
   if (is(VFIO_IOMMU_DISABLE)) {
     if (c.v2) throw new Errno(ENOTTY);
-    c.enabled = false;
+    tceIommuDisable(c);
     return 0;
   }
   if (is(VFIO_IOMMU_SPAPR_REGISTER_MEMORY)) {
@@ -424,7 +429,12 @@ function ioctl(c: TceContainer, cmd: number, arg: bigint): number {
         mem.used--;
         throw new Errno(EBUSY, "region already registered by this container");
       }
-    } else mem = mmIommuNew(c.mm!, Number(vaddr), entries, !seed);
+    } else {
+      mem = mmIommuNew(c.mm!, Number(vaddr), entries, !seed, {
+        task: k.current,
+        profile: k.config.profile,
+      });
+    }
     c.prereg.push(mem);
     c.enabled = true;
     return 0;
@@ -578,6 +588,7 @@ export const tceIommuDriverOps: VfioIommuDriverOps = {
       }
     }
     c.prereg = [];
+    tceIommuDisable(c);
     c.enabled = false;
   },
   ioctl: (data, cmd, arg) => ioctl(data as TceContainer, cmd, arg),

@@ -21,6 +21,7 @@ import {
   EFAULT,
   EINVAL,
   ENOENT,
+  ENOMEM,
   ENOSPC,
   ENOTTY,
 } from "../../include/uapi/asm-generic/errno.ts";
@@ -43,6 +44,7 @@ import type { Kernel } from "../../kernel/kernel.ts";
 import { decodeStruct, encodeStruct } from "../../kernel/layout.ts";
 import { ioctlNumber } from "../../kernel/uapi.ts";
 import type { MM } from "../../mm/mm.ts";
+import { accountLockedVm, CAP_IPC_LOCK, capable, lockLimitPages } from "../../mm/util.ts";
 import type { IommuDomain, Translation } from "../iommu/iommu.ts";
 import {
   type VfioContainer,
@@ -61,7 +63,10 @@ export interface VfioDma {
   vaddr: bigint;
   read: boolean;
   write: boolean;
+  /** The owner's mm (dma->mm, mainline): pages are pinned from it and accounted to it. */
   mm: MM;
+  /** Pages accounted to locked_vm for this mapping (dma->locked_vm). */
+  locked: number;
   /** Resolved host frames by page index (pinned). */
   pfns: Map<number, number>;
   /** UNMAP_DMA(VADDR) ran: the IOMMU still maps, MAP_DMA(VADDR) must supply a new vaddr. */
@@ -138,10 +143,18 @@ export class Type1Iommu implements IommuDomain {
     return { hpa: pa + (off % ps) };
   }
 
+  /**
+   * vfio_remove_dma → vfio_unmap_unpin: unpin, then vfio_lock_acct(-unlocked)
+   * credits locked_vm back — to dma->mm in mainline, to current->mm in the
+   * 2016 code (which kept no mm in struct vfio_dma).
+   */
   remove(d: VfioDma): void {
     this.dmas = this.dmas.filter((x) => x !== d);
     d.mm.unpin([...d.pfns.values()]);
     this.pinnedPages -= Number(d.size / this.pgsize);
+    const acct = this.seed ? this.kernel.current.mm : d.mm;
+    acct.lockedVm -= Math.min(d.locked, acct.lockedVm);
+    d.locked = 0;
     this.dmaAvail++;
   }
 }
@@ -168,7 +181,7 @@ function pgMask(it: Type1Iommu): bigint {
  * EINVAL; size 0 or size/iova/vaddr unaligned → EINVAL; iova/vaddr wrap →
  * EINVAL; VADDR: no mapping → ENOENT, not invalidated or not exact → EINVAL;
  * overlap → EEXIST; dma_avail → ENOSPC; outside the IOVA ranges → EINVAL;
- * pinning → EFAULT. Seed (2016): the flag mask is READ|WRITE only, no
+ * pinning → EFAULT or ENOMEM (pinLimit). Seed (2016): the flag mask is READ|WRITE only, no
  * dma_entry_limit (added v5.1) and no reserved-region/IOVA-range check
  * (added v5.1: vfio_iommu_iova_dma_valid).
  */
@@ -203,6 +216,13 @@ function mapDma(it: Type1Iommu, arg: bigint): number {
     if (!found.vaddrInvalid || found.iova !== iova || found.size !== size) {
       throw new Errno(EINVAL, "VADDR: mapping not invalidated or not named exactly");
     }
+    // vfio_change_dma_owner (mainline): a new mm takes over the accounting
+    // (its limit and CAP_IPC_LOCK, ENOMEM over it) before the old mm is credited.
+    if (found.mm !== k.current.mm) {
+      accountLockedVm(k.current.mm, found.locked, true, k.current, k.config.profile);
+      found.mm.lockedVm -= Math.min(found.locked, found.mm.lockedVm);
+      found.mm = k.current.mm;
+    }
     // The IOMMU keeps its translations; only the recorded vaddr changes.
     found.vaddr = vaddr;
     found.vaddrInvalid = false;
@@ -216,17 +236,58 @@ function mapDma(it: Type1Iommu, arg: bigint): number {
     }
   }
   const mm = k.current.mm;
-  if (
-    vaddr + size > BigInt(Number.MAX_SAFE_INTEGER) ||
-    !mm.accessOk(Number(vaddr), Number(size), write)
-  ) {
+  if (vaddr + size > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new Errno(EFAULT, "vaddr range is not mapped (pin_user_pages fails)");
   }
-  it.dmas.push({ iova, size, vaddr, read, write, mm, pfns: new Map(), vaddrInvalid: false });
+  const npage = pinLimit(it, Number(vaddr), Number(size), write);
+  it.dmas.push({
+    iova,
+    size,
+    vaddr,
+    read,
+    write,
+    mm,
+    locked: npage,
+    pfns: new Map(),
+    vaddrInvalid: false,
+  });
   it.dmas.sort((a, b) => (a.iova < b.iova ? -1 : 1));
   it.dmaAvail--;
-  it.pinnedPages += Number(size / it.pgsize);
+  it.pinnedPages += npage;
+  // vfio_lock_acct(dma, lock_acct): the limit was checked page by page above.
+  mm.lockedVm += npage;
   return 0;
+}
+
+/**
+ * vfio_pin_pages_remote (mainline) / vfio_pin_pages (2016): pages are
+ * pinned in order; page i needs `mm->locked_vm + i + 1 <= rlimit(RLIMIT_MEMLOCK)
+ * >> PAGE_SHIFT` unless the caller is capable(CAP_IPC_LOCK) — the limit is
+ * bypassed, the accounting is not. The first page that is unmapped fails the
+ * pin (EFAULT) and the first page over the limit fails with ENOMEM (2016
+ * breaks the chunk there and fails on the next chunk's first page; same
+ * answer); either way vfio_remove_dma undoes the partial mapping, so
+ * nothing stays mapped or accounted. Reserved pfns (MMIO, VM_PFNMAP) are
+ * not counted; no simulated mapping has them. Returns the pages to account.
+ */
+function pinLimit(it: Type1Iommu, vaddr: number, size: number, write: boolean): number {
+  const k = it.kernel;
+  const mm = k.current.mm;
+  const ps = Number(it.pgsize);
+  const npage = size / ps;
+  const okPages = Math.floor(mm.accessOkPrefix(vaddr, size, write) / ps);
+  const limit = lockLimitPages(k.current, k.config.profile);
+  const room = capable(k.current, CAP_IPC_LOCK) ? Infinity : limit - mm.lockedVm;
+  if (room < npage && room < okPages) {
+    throw new Errno(
+      ENOMEM,
+      `RLIMIT_MEMLOCK (${limit * ps}) exceeded: locked_vm ${mm.lockedVm} + ${npage} pages`,
+    );
+  }
+  if (okPages < npage) {
+    throw new Errno(EFAULT, "vaddr range is not mapped (pin_user_pages fails)");
+  }
+  return npage;
 }
 
 /**

@@ -26,6 +26,8 @@ import { Errno } from "../../../kernel/errno.ts";
 import type { File, FileOperations } from "../../../kernel/file.ts";
 import { decodeStruct } from "../../../kernel/layout.ts";
 import { type Kvm, kvmArch } from "../../../virt/kvm/kvm_host.ts";
+import type { MM } from "../../../mm/mm.ts";
+import { accountLockedVm } from "../../../mm/util.ts";
 import type { IommuGroup } from "../../../drivers/iommu/iommu.ts";
 import {
   IOMMU_TABLE_GROUP_MAX_TABLES,
@@ -71,6 +73,9 @@ export class SpaprTceTable {
   #mapped = new Map<number, number>();
   #allocated = 0;
   file: File | undefined;
+  /** Pages accounted to locked_vm at creation (kvmppc_stt_pages), and to which mm. */
+  locked = 0;
+  lockedMm: MM | undefined;
   /** Counters for views. */
   stats = { puts: 0, hwWrites: 0 };
 
@@ -224,6 +229,12 @@ const tceFops: FileOperations = {
     const i = l.indexOf(stt);
     if (i >= 0) l.splice(i, 1);
     stt.iommuTables = [];
+    // kvm_spapr_tce_release: account_locked_vm(kvm->mm, …, false); 2016:
+    // kvmppc_account_memlimit(…, false) on current->mm (whoever closes it).
+    const k = stt.kvm.kernel;
+    const mm = k.config.profile === "seed" ? k.current.mm : stt.lockedMm;
+    if (mm) mm.lockedVm -= Math.min(stt.locked, mm.lockedVm);
+    stt.locked = 0;
   },
 };
 
@@ -244,10 +255,37 @@ export function spaprTceTableOfFile(f: File, kvm: Kvm): SpaprTceTable | undefine
 const KMALLOC_MAX = (ps: number) => (ps === 65536 ? 2 ** 24 : 2 ** 22);
 
 /**
+ * sizeof(struct kvmppc_spapr_tce_table) on ppc64: mainline 120 (list, kvm,
+ * liobn, rcu, page_shift, offset, size, iommu_tables, alloc_lock); the
+ * seed's 2016 struct 88 (no alloc_lock mutex).
+ */
+const STT_STRUCT = (seed: boolean) => (seed ? 88n : 120n);
+
+/**
+ * kvmppc_stt_pages(kvmppc_tce_pages(size)): the TCE pages plus the pages
+ * of the struct with its page-pointer array — what is charged to locked_vm.
+ *
+ * @example
+ * ```ts
+ * console.log(kvmppcSttPages(262144n, 65536, false)); // 33 (1 GiB of 4K TCEs)
+ * ```
+ */
+export function kvmppcSttPages(size: bigint, pageSize: number, seed: boolean): number {
+  const ps = BigInt(pageSize);
+  const tcePages = (size * 8n + ps - 1n) / ps;
+  const sttBytes = STT_STRUCT(seed) + tcePages * 8n;
+  return Number(tcePages + (sttBytes + ps - 1n) / ps);
+}
+
+/**
  * kvm_vm_ioctl_create_spapr_tce with the _64 arguments. Mainline: size 0,
  * page_shift outside 12..34 or a window past 2^64 → EINVAL, then ENOMEM, then
  * a duplicate LIOBN → EBUSY. Seed (2016): size 0 → EINVAL, duplicate → EBUSY,
- * then ENOMEM; any page shift and offset are taken.
+ * then ENOMEM; any page shift and offset are taken. The ENOMEM comes first
+ * from the locked-memory accounting of kvmppcSttPages: mainline
+ * account_locked_vm(kvm->mm, …) with current's RLIMIT_MEMLOCK, 2016
+ * kvmppc_account_memlimit on current->mm (CAP_IPC_LOCK bypasses both); a
+ * later failure (KMALLOC_MAX_SIZE, mainline's EBUSY) credits it back.
  *
  * @example
  * ```ts
@@ -278,16 +316,27 @@ export function createSpaprTce(
   ) {
     throw new Errno(EINVAL, "size 0, page_shift outside 12..34, or window past 2^64");
   }
-  const ps = kvm.kernel.config.pageSize;
+  const k = kvm.kernel;
+  const ps = k.config.pageSize;
   const npages = (size * 8n + BigInt(ps) - 1n) / BigInt(ps);
-  if (npages * 8n + 64n > BigInt(KMALLOC_MAX(ps))) {
-    throw new Errno(ENOMEM, "table page array exceeds KMALLOC_MAX_SIZE");
-  }
-  // Mainline checks the LIOBN under kvm->lock, after the accounting.
-  if (!seed && kvmppcFindTable(kvm, liobn)) {
-    throw new Errno(EBUSY, `liobn 0x${liobn.toString(16)} already has a table`);
+  const locked = kvmppcSttPages(size, ps, seed);
+  const mm = seed ? k.current.mm : kvm.owner.mm;
+  accountLockedVm(mm, locked, true, k.current, k.config.profile);
+  try {
+    if (npages * 8n + 64n > BigInt(KMALLOC_MAX(ps))) {
+      throw new Errno(ENOMEM, "table page array exceeds KMALLOC_MAX_SIZE");
+    }
+    // Mainline checks the LIOBN under kvm->lock, after the accounting.
+    if (!seed && kvmppcFindTable(kvm, liobn)) {
+      throw new Errno(EBUSY, `liobn 0x${liobn.toString(16)} already has a table`);
+    }
+  } catch (e) {
+    mm.lockedVm -= Math.min(locked, mm.lockedVm);
+    throw e;
   }
   const stt = new SpaprTceTable(kvm, liobn, pageShift, offset, size);
+  stt.locked = locked;
+  stt.lockedMm = mm;
   const fd = kvm.kernel.anonInodeGetfd("kvm-spapr-tce", tceFops, stt);
   stt.file = kvm.kernel.current.fds.get(fd);
   kvmSpaprTables(kvm).push(stt);
