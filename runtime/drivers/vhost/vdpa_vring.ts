@@ -29,26 +29,20 @@ import { VIRTIO_CONFIG_S } from "../../include/uapi/linux/virtio_config.ts";
 import * as V from "../../include/uapi/linux/vhost.ts";
 import { Errno } from "../../kernel/errno.ts";
 import type { Kernel } from "../../kernel/kernel.ts";
-import { nr, vhostVringIoctl, vringIndex } from "./vhost.ts";
+import { nr, readState, vhostVringIoctl, vringIndex, writeState } from "./vhost.ts";
 import type { VhostVdpa } from "./vdpa.ts";
 
 const FEATURES_OK = Number(VIRTIO_CONFIG_S.VIRTIO_CONFIG_S_FEATURES_OK);
 const DRIVER_OK = Number(VIRTIO_CONFIG_S.VIRTIO_CONFIG_S_DRIVER_OK);
 
-/** Copy a vhost_vring_state {index, num} back to the caller. */
+/** Copy a vhost_vring_state {index, num} back to the caller; the ioctl's 0. */
 function putState(k: Kernel, arg: bigint, index: number, num: number): number {
-  const b = new Uint8Array(8);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, index, true);
-  dv.setUint32(4, num, true);
-  k.current.mm.write(Number(arg), b);
+  writeState(k, arg, index, num);
   return 0;
 }
 
 /** The `num` field of the vhost_vring_state at arg. */
-function stateNum(k: Kernel, arg: bigint): number {
-  return new DataView(k.current.mm.read(Number(arg), 8).buffer).getUint32(4, true);
-}
+const stateNum = (k: Kernel, arg: bigint): number => readState(k, arg).num;
 
 /**
  * vhost_vdpa_vring_ioctl for the profile of `v` (seed or mainline). Throws

@@ -207,14 +207,29 @@ function eventfdGet(k: Kernel, fd: number): EventfdCtx | undefined {
   return eventfdCtxFdget(k, fd);
 }
 
-function readState(k: Kernel, arg: bigint): { index: number; num: number } {
+/**
+ * copy_from_user of a struct vhost_vring_state {index, num}.
+ *
+ * @example
+ * ```ts
+ * // const { index, num } = readState(k, arg);
+ * ```
+ */
+export function readState(k: Kernel, arg: bigint): { index: number; num: number } {
   const b = k.current.mm.read(Number(arg), 8);
   const dv = new DataView(b.buffer);
   return { index: dv.getUint32(0, true), num: dv.getUint32(4, true) };
 }
 
-/** copy_to_user of a struct vhost_vring_state {index, num}. */
-function writeState(k: Kernel, arg: bigint, index: number, num: number): void {
+/**
+ * copy_to_user of a struct vhost_vring_state {index, num}.
+ *
+ * @example
+ * ```ts
+ * // writeState(k, arg, idx, vq.lastAvailIdx);
+ * ```
+ */
+export function writeState(k: Kernel, arg: bigint, index: number, num: number): void {
   const b = new Uint8Array(8);
   const dv = new DataView(b.buffer);
   dv.setUint32(0, index, true);
