@@ -29,6 +29,19 @@ function host(profile: Profile, arch = "arm64") {
   return { t, c, a };
 }
 
+/** Two adjacent 4K mappings at `base` and `base + 4K`, backed by `a` and `a + 4K`. */
+function mapTwoPages(t: ReturnType<typeof host>["t"], c: number, a: bigint, base: bigint): void {
+  for (let i = 0n; i < 2n; i++) {
+    const r = t.ioctl(c, VFIO_IOMMU_MAP_DMA, {
+      flags: 3n,
+      vaddr: a + i * 0x1000n,
+      iova: base + i * 0x1000n,
+      size: 0x1000n,
+    });
+    assert.equal(r.ret, 0);
+  }
+}
+
 /** A bare container with one group (no backend yet). */
 function bare(profile: Profile, arch = "arm64") {
   const p = boot(profile, { arch, guest: false });
@@ -164,14 +177,7 @@ Deno.test(`[seed] UNMAP_DMA: any flag (ALL, VADDR, GET_DIRTY_BITMAP) → EINVAL 
 Deno.test(`[mainline] UNMAP_DMA(VADDR) invalidates every mapping in range (size = their bytes), the IOMMU still translates; again → EINVAL; MAP_DMA(VADDR): no mapping → ENOENT, not exact → EINVAL, exact → 0 (${F} vfio_dma_do_unmap, vfio_dma_do_map)`, () => {
   const { t, c, a } = host("mainline");
   const base = 0x1_0000_0000n;
-  for (let i = 0n; i < 2n; i++) {
-    t.ioctl(c, VFIO_IOMMU_MAP_DMA, {
-      flags: 3n,
-      vaddr: a + i * 0x1000n,
-      iova: base + i * 0x1000n,
-      size: 0x1000n,
-    });
-  }
+  mapTwoPages(t, c, a, base);
   t.vmm.proc.mm.write(Number(a), new Uint8Array([9]));
   // A VADDR map of a still-valid mapping → EINVAL.
   assert.equal(
@@ -208,14 +214,7 @@ Deno.test(`[mainline] UNMAP_DMA(VADDR) invalidates every mapping in range (size 
 Deno.test(`[mainline] UNMAP_DMA(VADDR) over a range whose second mapping is already invalid → EINVAL and the first is restored (rollback) (${F} vfio_dma_do_unmap)`, () => {
   const { t, c, a } = host("mainline");
   const base = 0x1_0000_0000n;
-  for (let i = 0n; i < 2n; i++) {
-    t.ioctl(c, VFIO_IOMMU_MAP_DMA, {
-      flags: 3n,
-      vaddr: a + i * 0x1000n,
-      iova: base + i * 0x1000n,
-      size: 0x1000n,
-    });
-  }
+  mapTwoPages(t, c, a, base);
   assert.equal(
     t.ioctl(c, VFIO_IOMMU_UNMAP_DMA, { flags: 4n, iova: base + 0x1000n, size: 0x1000n }).ret,
     0,
